@@ -1,0 +1,108 @@
+"""The keyword-only API behind the CLI. Every default lives here (limits in :mod:`grader.limits`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+import warnings
+from pathlib import Path
+
+from grader import course as course_module
+from grader import grading, sandbox
+from grader import result as result_module
+from grader.failure import GraderError
+from grader.limits import DEFAULT_LIMITS, Limits
+from grader.plugin import GradingPlugin
+
+DEFAULT_SANDBOX = "auto"
+
+
+def new_seed() -> int:
+    """A fresh run seed (63 bits, so it fits every JSON reader's integers)."""
+    return secrets.randbits(63)
+
+
+def run(*, submission: Path, assignment: str, course: Path | None = None, output: Path | None = None,
+        seed: int | None = None, limits: Limits = DEFAULT_LIMITS, sandbox_backend: str = DEFAULT_SANDBOX,
+        include_hidden: bool = True) -> dict:
+    """Grade one submission; write the result JSON to ``output`` if given; return it.
+
+    Raises :class:`GraderError` only when nothing could be graded at all (unknown
+    assignment, broken rubric); every problem of the submission is in the result.
+    """
+    root = course_module.find_root(course)
+    graded = course_module.load(root, assignment)
+    backend = sandbox.choose_backend(sandbox_backend)
+    document = grading.grade(assignment=graded, submission=Path(submission),
+                             seed=new_seed() if seed is None else seed, limits=limits,
+                             backend=backend, include_hidden=include_hidden)
+    if output is not None:
+        result_module.write(Path(output), document)
+    return document
+
+
+@dataclasses.dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+def validate(*, assignment: str, course: Path | None = None, limits: Limits = DEFAULT_LIMITS,
+             sandbox_backend: str = DEFAULT_SANDBOX, seed: int | None = None) -> list[Check]:
+    """Check an assignment: rubric valid, every item tested, reference full marks, starter zero."""
+    root = course_module.find_root(course)
+    checks: list[Check] = []
+    try:
+        graded = course_module.load(root, assignment)
+    except GraderError as exc:
+        return [Check("rubric follows rubric.schema.json", False, str(exc))]
+    checks.append(Check("rubric follows rubric.schema.json", True,
+                        f"{len(graded.rubric.items)} items, {graded.rubric.max_score:g} points"))
+    checks += _check_items_tested(graded)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sandbox.SandboxWarning)
+        backend = sandbox.choose_backend(sandbox_backend)
+    run_seed = new_seed() if seed is None else seed
+    for label, path, want_full in (("reference solution gets full marks", graded.solution, True),
+                                   ("starter gets zero", graded.starter, False)):
+        if not path.is_file():
+            checks.append(Check(label, False, f"{path} does not exist"))
+            continue
+        document = grading.grade(assignment=graded, submission=path, seed=run_seed, limits=limits,
+                                 backend=backend)
+        status = document["extra_data"]["status"]
+        target = graded.rubric.max_score if want_full else 0
+        ok = status == "graded" and document["score"] == target
+        detail = f"{document['score']:g}/{graded.rubric.max_score:g} (seed {run_seed})"
+        if not ok:
+            wrong = [t for t in document["tests"] if (t["status"] == "passed") != want_full]
+            detail += "".join(f"\n    {t['extra_data']['item']}: {t['output'].splitlines()[0] if t['output'] else ''}"
+                              for t in wrong)
+            detail += "".join(f"\n    grader error: {e.splitlines()[0]}" for e in document["extra_data"]["grader_errors"])
+        checks.append(Check(label, ok, detail))
+    return checks
+
+
+def _check_items_tested(graded: course_module.Assignment) -> list[Check]:
+    plugin = GradingPlugin(student=None, reference=None, seed=0, item_ids={i.id for i in graded.rubric.items})
+    files = graded.test_files()
+    if not files:
+        return [Check("every rubric item has tests", False, f"no test_*.py in {graded.hidden_tests}")]
+    grading.run_tests(assignment=graded, plugin=plugin, test_files=files, collect_only=True)
+    checks = []
+    if plugin.collection_errors:
+        checks.append(Check("test files import", False, "\n".join(plugin.collection_errors)))
+    unmapped = sorted(node for node, item in plugin.collected.items() if item is None)
+    checks.append(Check("every test names one rubric item", not unmapped,
+                        "tests without a valid @pytest.mark.item(...): " + ", ".join(unmapped) if unmapped
+                        else f"{len(plugin.collected)} tests"))
+    counts = {i.id: 0 for i in graded.rubric.items}
+    for item in plugin.collected.values():
+        if item is not None:
+            counts[item] += 1
+    untested = [f"/items/{n}/id ({i})" for n, i in enumerate(counts) if counts[i] == 0]
+    checks.append(Check("every rubric item has tests", not untested,
+                        f"{graded.rubric.path}: no test for " + ", ".join(untested) if untested
+                        else ", ".join(f"{i}: {c}" for i, c in counts.items())))
+    return checks

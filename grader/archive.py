@@ -1,0 +1,66 @@
+"""Safe extraction of a submitted zip file.
+
+Refused: absolute paths, ``..`` components, drive letters, symlinks, more than
+``max_files`` entries, more than ``max_bytes`` once decompressed (counted while
+extracting, so a zip bomb that lies in its headers is stopped too).
+"""
+
+from __future__ import annotations
+
+import stat
+import zipfile
+from pathlib import Path, PurePosixPath
+
+# Why: a course submission is a handful of files; 500 leaves room for a notebook's assets.
+MAX_FILES = 500
+# Why: 50 MiB is far above any source submission and stops a decompression bomb.
+MAX_BYTES = 50 * 1024 * 1024
+CHUNK = 1 << 16
+
+
+class ArchiveError(Exception):
+    """The zip file is unreadable or unsafe; the message is for the student."""
+
+
+def safe_extract(archive: Path, dest: Path, *, max_files: int = MAX_FILES, max_bytes: int = MAX_BYTES) -> None:
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            members = zf.infolist()
+            if len(members) > max_files:
+                raise ArchiveError(f"the zip file has {len(members)} entries; the limit is {max_files}")
+            total = 0
+            for info in members:
+                target = _target(dest, info)
+                if info.is_dir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                if _is_symlink(info):
+                    raise ArchiveError(f"the zip file contains a symbolic link ({info.filename!r}); links are not accepted")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(info) as source, open(target, "wb") as out:
+                    while True:
+                        chunk = source.read(CHUNK)
+                        if not chunk:
+                            break
+                        total += len(chunk)
+                        if total > max_bytes:
+                            raise ArchiveError(f"the zip file unpacks to more than {max_bytes // (1024 * 1024)} MiB")
+                        out.write(chunk)
+    except ArchiveError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError) as exc:
+        raise ArchiveError(f"the zip file cannot be read: {exc}") from None
+
+
+def _is_symlink(info: zipfile.ZipInfo) -> bool:
+    return stat.S_ISLNK(info.external_attr >> 16)
+
+
+def _target(dest: Path, info: zipfile.ZipInfo) -> Path:
+    name = info.filename
+    if "\\" in name or name.startswith("/") or (len(name) > 1 and name[1] == ":") or "\0" in name:
+        raise ArchiveError(f"the zip file has an unsafe path {name!r}")
+    parts = PurePosixPath(name).parts
+    if any(part == ".." for part in parts) or not parts:
+        raise ArchiveError(f"the zip file has an unsafe path {name!r}")
+    return dest.joinpath(*parts)

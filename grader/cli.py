@@ -1,0 +1,92 @@
+"""The ``grade`` command: a thin layer over :mod:`grader.api`.
+
+Exit codes: 0 graded (whatever the score), 1 a grader error (a result is still
+written where possible), 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+
+import click
+
+from grader import __version__, api
+from grader.failure import GraderError
+from grader.limits import DEFAULT_LIMITS
+from grader.sandbox import BACKENDS, SandboxWarning
+from grader.table import render
+
+EXIT_GRADER_ERROR = 1
+
+course_option = click.option("--course", type=click.Path(file_okay=False, path_type=Path), default=None,
+                             help="Course folder (default: $NNGRADE_COURSE, else found from here).")
+sandbox_option = click.option("--sandbox", "sandbox_backend", type=click.Choice(BACKENDS),
+                              default=api.DEFAULT_SANDBOX, show_default=True,
+                              help="How student code is isolated (auto: bwrap if installed).")
+timeout_option = click.option("--timeout", type=float, default=DEFAULT_LIMITS.call_timeout, show_default=True,
+                              help="Seconds each call into student code may take.")
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    click.echo(click.style(f"warning: {message}", fg="yellow"), err=True)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="nngrade")
+def main() -> None:
+    """nngrade: grade neural-network assignments with student code kept in a sandbox."""
+    warnings.showwarning = _show_warning
+
+
+@main.command()
+@click.argument("submission", type=click.Path(path_type=Path))
+@click.option("-a", "--assignment", required=True, help="Assignment name, e.g. layers.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the result JSON.")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Run seed (default: fresh, recorded).")
+@course_option
+@sandbox_option
+@timeout_option
+def run(submission, assignment, output, seed, course, sandbox_backend, timeout) -> None:
+    """Grade one SUBMISSION (a .py file, a folder or a .zip)."""
+    limits = DEFAULT_LIMITS.replace(call_timeout=timeout)
+    try:
+        document = api.run(submission=submission, assignment=assignment, course=course, output=output,
+                           seed=seed, limits=limits, sandbox_backend=sandbox_backend)
+    except (GraderError, RuntimeError) as exc:
+        click.echo(click.style("grader error: ", fg="red", bold=True) + str(exc), err=True)
+        sys.exit(EXIT_GRADER_ERROR)
+    click.echo(render(document, color=sys.stdout.isatty()))
+    if output is not None:
+        click.echo(f"  result written to {output}")
+    if document["extra_data"]["status"] == "grader_error":
+        sys.exit(EXIT_GRADER_ERROR)
+
+
+@main.command()
+@click.option("-a", "--assignment", required=True, help="Assignment name, e.g. layers.")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Run seed (default: fresh, recorded).")
+@course_option
+@sandbox_option
+@timeout_option
+def validate(assignment, seed, course, sandbox_backend, timeout) -> None:
+    """Check an assignment: rubric, tests for every item, reference full marks, starter zero."""
+    limits = DEFAULT_LIMITS.replace(call_timeout=timeout)
+    checks = api.validate(assignment=assignment, course=course, limits=limits,
+                          sandbox_backend=sandbox_backend, seed=seed)
+    color = sys.stdout.isatty()
+    for check in checks:
+        mark = "ok" if check.ok else "FAILED"
+        if color:
+            mark = click.style(mark, fg="green" if check.ok else "red", bold=True)
+        click.echo(f"  [{mark}] {check.name}" + (f": {check.detail}" if check.detail else ""))
+    failed = [c for c in checks if not c.ok]
+    click.echo(f"  {assignment}: " + ("valid" if not failed else f"{len(failed)} check(s) failed"))
+    if failed:
+        sys.exit(EXIT_GRADER_ERROR)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

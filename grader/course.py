@@ -1,0 +1,101 @@
+"""Where an assignment's material lives in a course folder.
+
+::
+
+    assignments/<name>/<module>.py     starter (what students get)
+    assignments/<name>/tests/          public tests
+    solutions/<name>/<module>.py       reference solution   (never shown to workers)
+    rubrics/<name>/rubric.json         rubric                (never shown to workers)
+    rubrics/<name>/tests/              hidden tests          (never shown to workers)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+from pathlib import Path
+
+from grader import rubric as rubric_module
+from grader.failure import GraderError
+
+ENV_COURSE = "NNGRADE_COURSE"
+
+
+def find_root(explicit: Path | None = None) -> Path:
+    """The course folder: ``explicit``, else $NNGRADE_COURSE, else the nearest folder
+    upward from the working directory holding ``rubrics/`` and ``assignments/``,
+    else the folder this grader was installed from (editable installs)."""
+    if explicit is not None:
+        return Path(explicit).resolve()
+    if os.environ.get(ENV_COURSE):
+        return Path(os.environ[ENV_COURSE]).resolve()
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "rubrics").is_dir() and (folder / "assignments").is_dir():
+            return folder
+    return Path(__file__).resolve().parent.parent
+
+
+@dataclasses.dataclass(frozen=True)
+class Assignment:
+    root: Path
+    name: str
+    rubric: rubric_module.Rubric
+
+    @property
+    def module(self) -> str:
+        return self.rubric.module
+
+    @property
+    def starter(self) -> Path:
+        return self.root / "assignments" / self.name / f"{self.module}.py"
+
+    @property
+    def public_tests(self) -> Path:
+        return self.root / "assignments" / self.name / "tests"
+
+    @property
+    def solution(self) -> Path:
+        return self.root / "solutions" / self.name / f"{self.module}.py"
+
+    @property
+    def hidden_tests(self) -> Path:
+        return self.root / "rubrics" / self.name / "tests"
+
+    @property
+    def secret_paths(self) -> tuple[Path, ...]:
+        """Folders a worker must never see."""
+        return (self.root / "solutions", self.root / "rubrics")
+
+    def test_files(self, *, hidden: bool = True) -> list[Path]:
+        folders = [self.public_tests] + ([self.hidden_tests] if hidden else [])
+        return sorted(p for folder in folders if folder.is_dir() for p in folder.glob("test_*.py"))
+
+    def rubric_sha256(self) -> str:
+        """Hash of the rubric and every test file: changes whenever scoring may change."""
+        digest = hashlib.sha256(self.rubric.raw)
+        for path in self.test_files():
+            digest.update(str(path.relative_to(self.root)).encode() + b"\0" + path.read_bytes())
+        return digest.hexdigest()
+
+
+def names(root: Path) -> list[str]:
+    """Assignments of the course (those with a rubric)."""
+    folder = Path(root) / "rubrics"
+    return sorted(p.parent.name for p in folder.glob("*/rubric.json")) if folder.is_dir() else []
+
+
+def load(root: Path, name: str) -> Assignment:
+    """The assignment ``name`` of the course at ``root``; GraderError if it is missing or broken."""
+    path = Path(root) / "rubrics" / name / "rubric.json"
+    if not path.is_file():
+        known = ", ".join(names(root)) or "none"
+        raise GraderError(f"no assignment {name!r} in the course at {root} (known: {known})")
+    try:
+        rubric = rubric_module.load(path)
+    except rubric_module.RubricError as exc:
+        raise GraderError(str(exc)) from None
+    if rubric.assignment != name:
+        raise GraderError(f"{path}: /assignment: says {rubric.assignment!r} but the folder is {name!r}")
+    return Assignment(root=Path(root).resolve(), name=name, rubric=rubric)

@@ -1,0 +1,153 @@
+"""Grading of one submission: stage it, run the tests against it in pytest, build the result.
+
+This runs in the trusted process. The student's code is only ever reached
+through :class:`grader.proxy.StudentProxy`; the reference solution and the
+tests are imported here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+import types
+import warnings
+from pathlib import Path
+
+import pytest
+
+from grader import result as result_module
+from grader.course import Assignment
+from grader.failure import GraderError, StudentCodeError
+from grader.limits import Limits
+from grader.plugin import GradingPlugin, Outcome
+from grader.proxy import StudentProxy
+from grader.sandbox import Sandbox
+from grader.submission import SubmissionError, stage
+
+# pytest options for a grading run. Each one keeps anything but our plugin and
+# the course's test files out of the run:
+PYTEST_ARGS = (
+    "-p", "no:cacheprovider",   # why: never write .pytest_cache into the course
+    "-p", "no:terminal",        # why: outcomes come from our hooks; nothing is printed
+    "-p", "no:faulthandler",    # why: it would take over the grader's stderr
+    "-p", "no:warnings",        # why: warnings filters of the run must not leak into the grader
+    "-p", "no:stepwise",
+    "--noconftest",             # why: no conftest.py is ever loaded, the student's or anyone's
+    "--assert=plain",           # why: failure messages must not quote hidden test source
+    "--import-mode=importlib",  # why: test files never go on sys.path
+    "--capture=no",
+    "-o", "python_files=test_*.py",
+    "-o", "python_classes=Test*",
+    "-o", "python_functions=test_*",
+)
+
+
+def load_reference(path: Path) -> types.ModuleType:
+    """Import the reference solution under a private name (never via sys.path)."""
+    if not path.is_file():
+        raise GraderError(f"the reference solution {path} does not exist")
+    name = f"_nngrade_reference_{abs(hash(str(path)))}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise GraderError(f"the reference solution {path} failed to import: {exc!r}") from exc
+    return module
+
+
+@contextlib.contextmanager
+def _isolated_pytest_environment():
+    """Keep the caller's PYTEST_* settings and third-party plugins out of the run."""
+    saved = {k: os.environ.pop(k) for k in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS") if k in os.environ}
+    autoload = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+        if autoload is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = autoload
+
+
+def run_tests(*, assignment: Assignment, plugin: GradingPlugin, test_files: list[Path],
+              collect_only: bool = False) -> int:
+    """Run pytest on ``test_files`` with ``plugin``; return pytest's exit code."""
+    args = [*PYTEST_ARGS, "--rootdir", str(assignment.root), "-c", os.devnull]
+    if collect_only:
+        args.append("--collect-only")
+    args += [str(p) for p in test_files]
+    before = set(sys.modules)
+    try:
+        with _isolated_pytest_environment(), warnings.catch_warnings():
+            return int(pytest.main(args, plugins=[plugin]))
+    finally:
+        # Test modules are forgotten, so a changed or different course is re-read next time.
+        roots = tuple(str(p.parent) for p in test_files)
+        for name in set(sys.modules) - before:
+            module_file = getattr(sys.modules.get(name), "__file__", None) or ""
+            if module_file.startswith(roots):
+                sys.modules.pop(name, None)
+
+
+def grade(*, assignment: Assignment, submission: Path, seed: int, limits: Limits, backend: str,
+          include_hidden: bool = True) -> dict:
+    """Grade ``submission`` and return the validated result document (never raises for
+    anything the student did; grader faults are recorded in the document)."""
+    started = time.monotonic()
+    rubric = assignment.rubric
+    provenance = {"assignment": assignment.name, "submission": Path(submission).name,
+                  "submission_sha256": "", "rubric_sha256": assignment.rubric_sha256(),
+                  "seed": seed, "sandbox": "none", "worker_restarts": 0}
+    outcomes: list[Outcome] = []
+    grader_errors: list[str] = []
+    problem = ""
+    workdir = Path(tempfile.mkdtemp(prefix="nngrade-"))
+    proxy = None
+    try:
+        staged = stage(Path(submission), module=rubric.module, into=workdir)
+        provenance["submission_sha256"] = staged.sha256
+        reference = load_reference(assignment.solution) if include_hidden else None
+        sandbox = Sandbox(submission_dir=staged.staged, limits=limits, backend=backend,
+                          hidden_paths=assignment.secret_paths + (Path(submission).resolve().parent,))
+        provenance["sandbox"] = backend
+        proxy = StudentProxy(sandbox=sandbox, module=rubric.module, limits=limits)
+        try:
+            proxy.load()
+        except StudentCodeError as exc:
+            problem = str(exc)
+        if not problem:
+            plugin = GradingPlugin(student=proxy, reference=reference, seed=seed,
+                                   item_ids={i.id for i in rubric.items})
+            test_files = assignment.test_files(hidden=include_hidden)
+            if not test_files:
+                raise GraderError(f"assignment {assignment.name!r} has no test files")
+            code = run_tests(assignment=assignment, plugin=plugin, test_files=test_files)
+            outcomes = plugin.outcomes
+            grader_errors += plugin.collection_errors
+            if code not in (0, 1) and not plugin.collection_errors:
+                grader_errors.append(f"pytest stopped with exit code {code}")
+            provenance["worker_restarts"] = proxy.restarts
+    except SubmissionError as exc:
+        problem = str(exc)
+    except GraderError as exc:
+        grader_errors.append(str(exc))
+    except Exception as exc:  # a bug of ours: reported as a grader error, never a student's zero
+        grader_errors.append("internal error: " + "".join(traceback.format_exception(exc))[-3000:])
+    finally:
+        if proxy is not None:
+            proxy.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+    document = result_module.build(rubric=rubric, outcomes=outcomes, provenance=provenance,
+                                   execution_time=time.monotonic() - started,
+                                   submission_problem=problem, grader_errors=grader_errors)
+    result_module.validate(document)
+    return document

@@ -1,0 +1,167 @@
+"""The pytest plugin that lets hidden tests be ordinary pytest tests.
+
+Fixtures (trusted process):
+
+``student``
+    :class:`grader.proxy.StudentProxy`: ``student.affine_forward(x, w, b)`` runs
+    the submission's function in the sandboxed worker and returns plain data.
+``ref``
+    The reference solution; each call gets deep copies of its arguments, so the
+    reference always sees pristine inputs.
+``rng``
+    A ``np.random.Generator`` seeded from the run's seed and the test's id.
+``seed``
+    The run's seed (an int).
+
+Marker: ``@pytest.mark.item("affine_backward_dw")`` says which rubric item a
+test serves; every test must carry exactly one.
+
+Outcomes: a test passes, fails through the student's fault (any
+``AssertionError``, including :class:`grader.failure.StudentFailure`, or
+``pytest.fail``), or fails through the grader's fault (anything else).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import types
+
+import numpy as np
+import pytest
+
+from grader.failure import StudentFailure, escape
+
+
+@dataclasses.dataclass
+class Outcome:
+    """What happened to one test."""
+
+    nodeid: str
+    item: str | None
+    status: str  # "passed", "failed" (student's fault) or "grader_error"
+    message: str = ""
+    printed: str = ""
+
+
+def seed_sequence(seed: int, nodeid: str) -> np.random.SeedSequence:
+    """The seed sequence of one test: the run's seed and a stable hash of the test id."""
+    digest = int.from_bytes(hashlib.sha256(nodeid.encode("utf-8")).digest()[:8], "big")
+    return np.random.SeedSequence([seed, digest])
+
+
+class Reference:
+    """The reference module, called with deep copies of every argument."""
+
+    def __init__(self, module: types.ModuleType):
+        self._module = module
+
+    def __getattr__(self, name: str):
+        function = getattr(self._module, name)
+
+        def call(*args, **kwargs):
+            return function(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+
+        call.__name__ = name
+        return call
+
+
+class GradingPlugin:
+    """Registered with ``pytest.main(plugins=[...])`` for one submission."""
+
+    def __init__(self, *, student, reference: types.ModuleType | None, seed: int, item_ids: set[str]):
+        self._student = student
+        self._reference = reference
+        self._seed = seed
+        self._item_ids = item_ids
+        self.outcomes: list[Outcome] = []
+        self.collection_errors: list[str] = []
+        self.collected: dict[str, str | None] = {}
+
+    # -- fixtures -------------------------------------------------------------
+    @pytest.fixture
+    def student(self):
+        if self._student is None:
+            pytest.fail("no submission is being graded (collect-only run)")
+        return self._student
+
+    @pytest.fixture
+    def ref(self):
+        if self._reference is None:
+            raise RuntimeError("the reference solution is not available in this run")
+        return Reference(self._reference)
+
+    @pytest.fixture
+    def seed(self) -> int:
+        return self._seed
+
+    @pytest.fixture
+    def rng(self, request) -> np.random.Generator:
+        return np.random.default_rng(seed_sequence(self._seed, request.node.nodeid))
+
+    # -- hooks ----------------------------------------------------------------
+    def pytest_configure(self, config):
+        config.addinivalue_line("markers", "item(id): the rubric item this test serves")
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            self.collection_errors.append(f"{report.nodeid}: {escape(str(report.longrepr), 3000)}")
+
+    def pytest_collection_modifyitems(self, items):
+        for test in items:
+            markers = list(test.iter_markers("item"))
+            item_id = markers[0].args[0] if len(markers) == 1 and markers[0].args else None
+            if len(markers) != 1 or item_id not in self._item_ids:
+                item_id = None
+            self.collected[test.nodeid] = item_id
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        item_id = self.collected.get(item.nodeid)
+        if item_id is None and call.when == "setup":
+            markers = [m.args for m in item.iter_markers("item")]
+            self._record(Outcome(item.nodeid, None, "grader_error",
+                                 f"{item.nodeid} must carry exactly one @pytest.mark.item(<rubric item id>) "
+                                 f"naming an item of the rubric; it has {markers}"))
+            return
+        if report.passed and call.when != "call":
+            return
+        if report.passed:
+            self._record(Outcome(item.nodeid, item_id, "passed"))
+            return
+        excinfo = call.excinfo
+        if report.skipped:
+            reason = str(excinfo.value) if excinfo else "skipped"
+            self._record(Outcome(item.nodeid, item_id, "grader_error", f"{item.nodeid} was skipped: {reason}"))
+        elif excinfo is not None and (excinfo.errisinstance(AssertionError)
+                                      or excinfo.errisinstance(pytest.fail.Exception)):
+            message = str(excinfo.value) or "a check failed"
+            if not excinfo.errisinstance(StudentFailure):
+                message = escape(message, 3000)
+            self._record(Outcome(item.nodeid, item_id, "failed", message))
+        else:
+            where = ""
+            if excinfo is not None:
+                entry = excinfo.traceback[-1]
+                where = f" at {entry.path}:{entry.lineno + 1}"
+                detail = f"{excinfo.typename}: {escape(str(excinfo.value), 2000)}"
+            else:
+                detail = str(report.longrepr)[:2000]
+            self._record(Outcome(item.nodeid, item_id, "grader_error",
+                                 f"{item.nodeid} ({call.when}) raised {detail}{where}"))
+
+    def pytest_runtest_teardown(self, item):
+        if self._student is not None and self.outcomes and self.outcomes[-1].nodeid == item.nodeid:
+            self.outcomes[-1].printed = self._student.take_printed()
+
+    def _record(self, outcome: Outcome) -> None:
+        # A test may report in setup, call and teardown; keep its first non-pass.
+        for index, existing in enumerate(self.outcomes):
+            if existing.nodeid == outcome.nodeid:
+                if existing.status == "passed" and outcome.status != "passed":
+                    self.outcomes[index] = outcome
+                return
+        self.outcomes.append(outcome)

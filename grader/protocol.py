@@ -1,0 +1,260 @@
+"""The wire format between the trusted grader and the worker that runs student code.
+
+A message is one frame: an 8-byte big-endian length, then a 4-byte length of a
+UTF-8 JSON header, the header, and the binary blobs it refers to (numpy arrays
+as ``.npy`` bytes). Only plain data crosses:
+
+========================  =========================================
+Python value              JSON node
+========================  =========================================
+None, bool, int, str      themselves
+finite float              a JSON number
+nan / inf / -inf          ``{"float": "nan"}`` (``"inf"``, ``"-inf"``)
+list / tuple              ``{"list": [...]}`` / ``{"tuple": [...]}``
+dict (str or int keys)    ``{"dict": [[key, value], ...]}``
+numpy.ndarray             ``{"ndarray": blob_index}``
+numpy scalar              ``{"scalar": blob_index}`` (a 0-d ``.npy``)
+object kept in worker     ``{"handle": id, "type": "name"}``
+========================  =========================================
+
+:func:`decode` is what the trusted side uses on everything a worker sends: it
+never unpickles, checks every ``.npy`` header (dtype kind, native byte order,
+shape, size) before reading the array, and rejects anything else.
+This module is imported by both sides and imports nothing of the grader's.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import struct
+from typing import Any, BinaryIO, Callable
+
+import numpy as np
+
+FRAME_HEADER = struct.Struct(">Q")
+JSON_HEADER = struct.Struct(">I")
+# dtype kinds allowed across the boundary: bool, signed/unsigned int, float, complex.
+PLAIN_DTYPE_KINDS = frozenset("biufc")
+
+
+class ProtocolError(Exception):
+    """The other side sent something that is not a well-formed message."""
+
+
+class Handle:
+    """An object that lives in the worker (a layer's cache, a student class instance).
+
+    The trusted side can only pass it back to later calls on the same worker;
+    it cannot look inside it.
+    """
+
+    __slots__ = ("id", "type_name", "generation")
+
+    def __init__(self, id: int, type_name: str, generation: int):
+        self.id = id
+        self.type_name = type_name
+        self.generation = generation
+
+    def __repr__(self) -> str:
+        return f"<object of type {self.type_name!r} kept in the worker>"
+
+
+def is_plain_array(value: Any) -> bool:
+    return isinstance(value, np.ndarray) and value.dtype.kind in PLAIN_DTYPE_KINDS and not value.dtype.fields
+
+
+def encode(value: Any, blobs: list, keep: Callable[[Any], dict] | None = None, depth: int = 0) -> Any:
+    """Turn ``value`` into a JSON node, appending array bytes to ``blobs``.
+
+    ``keep`` is called for values that are not plain data and returns their
+    handle node; without it such values raise :class:`TypeError`.
+    """
+    if depth > 64:
+        raise TypeError("value nested too deeply to send")
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return float(value)
+        return {"float": "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")}
+    if isinstance(value, Handle):
+        return {"handle": value.id}
+    if isinstance(value, np.ndarray):
+        if is_plain_array(value):
+            blobs.append(_npy_bytes(value))
+            return {"ndarray": len(blobs) - 1}
+    elif isinstance(value, np.generic):
+        if value.dtype.kind in PLAIN_DTYPE_KINDS and not value.dtype.fields:
+            blobs.append(_npy_bytes(np.asarray(value)))
+            return {"scalar": len(blobs) - 1}
+    elif type(value) in (list, tuple):
+        tag = "list" if type(value) is list else "tuple"
+        return {tag: [encode(v, blobs, keep, depth + 1) for v in value]}
+    elif type(value) is dict and all(isinstance(k, (str, int)) and not isinstance(k, bool) for k in value):
+        return {"dict": [[k, encode(v, blobs, keep, depth + 1)] for k, v in value.items()]}
+    if keep is None:
+        raise TypeError(f"cannot send a value of type {type(value).__name__}")
+    return keep(value)
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    # np.asarray drops ndarray subclasses: only the numbers cross, never behaviour.
+    np.lib.format.write_array(buffer, np.ascontiguousarray(np.asarray(array)), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def read_npy(data: bytes, *, max_bytes: int) -> np.ndarray:
+    """Read one ``.npy`` blob after checking its header; never unpickles."""
+    fp = io.BytesIO(data)
+    try:
+        version = np.lib.format.read_magic(fp)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fp, max_header_size=4096)
+        elif version in ((2, 0), (3, 0)):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(fp, max_header_size=4096)
+        else:
+            raise ProtocolError(f"unsupported .npy version {version}")
+    except ProtocolError:
+        raise
+    except Exception as exc:  # malformed header: numpy raises ValueError and friends
+        raise ProtocolError(f"malformed .npy header: {exc}") from None
+    if dtype.hasobject or dtype.fields or dtype.kind not in PLAIN_DTYPE_KINDS or dtype.subdtype is not None:
+        raise ProtocolError(f"array dtype {dtype.str} is not a plain number type")
+    if dtype.byteorder not in ("=", "|"):
+        raise ProtocolError(f"array dtype {dtype.str} is not in native byte order")
+    if not isinstance(shape, tuple) or not all(isinstance(d, int) and d >= 0 for d in shape):
+        raise ProtocolError(f"array shape {shape!r} is invalid")
+    count = 1
+    for d in shape:
+        count *= d
+    nbytes = count * dtype.itemsize
+    if nbytes > max_bytes:
+        raise ProtocolError(f"array of {nbytes} bytes exceeds the limit of {max_bytes} bytes")
+    offset = fp.tell()
+    if len(data) - offset != nbytes:
+        raise ProtocolError(f"array data has {len(data) - offset} bytes, header promises {nbytes}")
+    array = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
+    return array.reshape(shape, order="F" if fortran else "C").copy()
+
+
+def decode(node: Any, blobs: list, *, max_array_bytes: int, max_depth: int,
+           resolve: Callable[[dict], Any], depth: int = 0) -> Any:
+    """Rebuild a value from a JSON node; reject anything that is not plain data.
+
+    ``resolve`` turns a handle node into the caller's object for it.
+    """
+    if depth > max_depth:
+        raise ProtocolError(f"value nested deeper than {max_depth} levels")
+    if node is None or isinstance(node, (bool, str)):
+        return node
+    if isinstance(node, int):
+        return node
+    if isinstance(node, float):
+        return node
+    if isinstance(node, dict) and len(node) in (1, 2):
+        if "handle" in node:
+            if not isinstance(node["handle"], int) or not isinstance(node.get("type", ""), str):
+                raise ProtocolError("malformed handle")
+            return resolve(node)
+        if len(node) != 1:
+            raise ProtocolError(f"unknown value node with keys {sorted(node)[:4]}")
+        (tag, body), = node.items()
+        if tag == "float" and body in ("nan", "inf", "-inf"):
+            return float(body)
+        if tag in ("list", "tuple") and isinstance(body, list):
+            items = [decode(v, blobs, max_array_bytes=max_array_bytes, max_depth=max_depth,
+                            resolve=resolve, depth=depth + 1) for v in body]
+            return items if tag == "list" else tuple(items)
+        if tag == "dict" and isinstance(body, list):
+            out = {}
+            for pair in body:
+                if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], (str, int))
+                        and not isinstance(pair[0], bool)):
+                    raise ProtocolError("malformed dict entry")
+                out[pair[0]] = decode(pair[1], blobs, max_array_bytes=max_array_bytes,
+                                      max_depth=max_depth, resolve=resolve, depth=depth + 1)
+            return out
+        if tag in ("ndarray", "scalar") and isinstance(body, int) and not isinstance(body, bool):
+            if not 0 <= body < len(blobs):
+                raise ProtocolError("array refers to a missing blob")
+            array = read_npy(blobs[body], max_bytes=max_array_bytes)
+            if tag == "scalar":
+                if array.shape != ():
+                    raise ProtocolError("scalar blob is not 0-dimensional")
+                return array[()]
+            return array
+    raise ProtocolError(f"unknown value node of type {type(node).__name__}")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ProtocolError(f"non-standard JSON constant {name}")
+
+
+def pack(message: dict, blobs: list) -> bytes:
+    """One frame holding ``message`` (already encoded) and its blobs."""
+    header = json.dumps({"message": message, "blobs": [len(b) for b in blobs]},
+                        allow_nan=False, separators=(",", ":")).encode("utf-8")
+    payload_len = JSON_HEADER.size + len(header) + sum(len(b) for b in blobs)
+    return b"".join([FRAME_HEADER.pack(payload_len), JSON_HEADER.pack(len(header)), header, *blobs])
+
+
+def unpack(payload: bytes) -> tuple[dict, list]:
+    """Split a frame's payload into its message and blobs (no values decoded yet)."""
+    if len(payload) < JSON_HEADER.size:
+        raise ProtocolError("frame too short")
+    (header_len,) = JSON_HEADER.unpack_from(payload)
+    start = JSON_HEADER.size
+    if header_len > len(payload) - start:
+        raise ProtocolError("frame header longer than the frame")
+    try:
+        header = json.loads(payload[start:start + header_len].decode("utf-8"),
+                            parse_constant=_reject_constant)
+    except ProtocolError:
+        raise
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ProtocolError(f"frame header is not valid JSON: {exc}") from None
+    if not (isinstance(header, dict) and set(header) == {"message", "blobs"}
+            and isinstance(header["message"], dict) and isinstance(header["blobs"], list)
+            and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in header["blobs"])):
+        raise ProtocolError("frame header has the wrong shape")
+    blobs, offset = [], start + header_len
+    for n in header["blobs"]:
+        if offset + n > len(payload):
+            raise ProtocolError("blob runs past the end of the frame")
+        blobs.append(payload[offset:offset + n])
+        offset += n
+    if offset != len(payload):
+        raise ProtocolError("trailing bytes after the last blob")
+    return header["message"], blobs
+
+
+def read_frame(stream: BinaryIO, *, max_bytes: int) -> bytes | None:
+    """Read one frame's payload; None at a clean end of stream."""
+    head = _read_exact(stream, FRAME_HEADER.size)
+    if head is None:
+        return None
+    (length,) = FRAME_HEADER.unpack(head)
+    if length > max_bytes:
+        raise ProtocolError(f"message of {length} bytes exceeds the limit of {max_bytes} bytes")
+    payload = _read_exact(stream, length)
+    if payload is None:
+        raise ProtocolError("stream ended inside a message")
+    return payload
+
+
+def _read_exact(stream: BinaryIO, n: int) -> bytes | None:
+    chunks, remaining = [], n
+    while remaining:
+        chunk = stream.read(remaining)
+        if not chunk:
+            if remaining == n:
+                return None
+            raise ProtocolError("stream ended inside a message")
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,187 @@
+"""The trusted side's view of a submission: ``student.affine_forward(x, w, b)``.
+
+A call on :class:`StudentProxy` sends its arguments to the worker, waits (with
+a timeout) for the answer and decodes it strictly with
+:func:`grader.protocol.decode`. Objects that are not plain data come back as
+:class:`grader.protocol.Handle` and can be passed to later calls. Anything
+wrong on the student's side is raised as :class:`grader.failure.StudentCodeError`.
+
+One worker serves all of a submission's tests; after a timeout or a crash the
+worker is killed and the next call starts a fresh one. A failed import is
+remembered, so a submission that hangs at import costs one timeout, not one per test.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from grader import protocol
+from grader.failure import GraderError, StudentCodeError, describe_worker_error, escape
+from grader.limits import Limits
+from grader.sandbox import Sandbox, WorkerDied, WorkerProcess, WorkerTimeout
+
+
+class StudentFunction:
+    """A callable stand-in for one function of the student's module."""
+
+    def __init__(self, proxy: "StudentProxy", name: str):
+        self._proxy = proxy
+        self.__name__ = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._proxy.call(self.__name__, *args, **kwargs)
+
+    def with_args(self, *args: Any, **kwargs: Any) -> tuple[Any, list]:
+        """Call, and also return the positional arguments as they are after the call."""
+        return self._proxy.call_with_args(self.__name__, *args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<student function {self.__name__}>"
+
+
+class StudentProxy:
+    """Calls into the submission's module, which lives in a sandboxed worker."""
+
+    def __init__(self, *, sandbox: Sandbox, module: str, limits: Limits):
+        self._sandbox = sandbox
+        self._module = module
+        self._limits = limits
+        self._worker: WorkerProcess | None = None
+        self._generation = 0
+        self._import_failure: str | None = None
+        self._printed: list[str] = []
+        self._printed_total = 0
+        self.functions: list[str] = []
+        self.restarts = 0
+
+    # -- public ---------------------------------------------------------------
+    def __getattr__(self, name: str) -> StudentFunction:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return StudentFunction(self, name)
+
+    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        return self._call(name, args, kwargs, return_args=False)[0]
+
+    def call_with_args(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, list]:
+        return self._call(name, args, kwargs, return_args=True)
+
+    def load(self) -> None:
+        """Start a worker and import the submission now (raises StudentCodeError if that fails)."""
+        self._ensure_worker()
+
+    def take_printed(self) -> str:
+        """What the student's code printed since the last call of this, escaped and capped."""
+        if self._worker is not None:
+            self._collect_output(self._worker)
+        text = "".join(self._printed)
+        total = self._printed_total
+        self._printed, self._printed_total = [], 0
+        if not text:
+            return ""
+        note = f" [{total - len(text.encode())} more bytes not kept]" if total > len(text.encode()) else ""
+        return escape(text, 1000) + note
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.kill()
+            self._worker = None
+
+    # -- internals --------------------------------------------------------------
+    def _collect_output(self, worker: WorkerProcess) -> None:
+        text, total = worker.take_output()
+        if total:
+            self._printed.append(text)
+            self._printed_total += total
+
+    def _ensure_worker(self) -> WorkerProcess:
+        if self._import_failure is not None:
+            raise StudentCodeError(self._import_failure)
+        if self._worker is not None and not self._worker.dead:
+            return self._worker
+        try:
+            worker = self._sandbox.start()
+        except (WorkerDied, WorkerTimeout, OSError) as exc:
+            # No student code has run yet: a worker that cannot start is our fault.
+            raise GraderError(f"could not start the sandboxed worker ({self._sandbox.backend}): {exc}") from exc
+        self._generation += 1
+        if self._worker is not None:
+            self.restarts += 1
+        self._worker = worker
+        try:
+            reply, _ = worker.request({"op": "import", "module": self._module},
+                                      timeout=self._limits.import_timeout)
+        except WorkerTimeout:
+            self._import_failure = (f"importing {self._module}.py did not finish within "
+                                    f"{self._limits.import_timeout:g} s (an infinite loop or a long "
+                                    "computation at the top level of the file?)")
+        except WorkerDied as exc:
+            self._import_failure = (f"the process running {self._module}.py died while importing it: {exc} "
+                                    "(does the file call os._exit or exhaust memory at the top level?)")
+        else:
+            if "error" in reply:
+                error = reply["error"] if isinstance(reply["error"], dict) else {}
+                self._import_failure = describe_worker_error(error, module=self._module, function=None)
+            else:
+                ok = reply.get("ok")
+                self.functions = [escape(f, 100) for f in ok] if isinstance(ok, list) else []
+        self._collect_output(worker)
+        if self._import_failure is not None:
+            worker.kill()
+            raise StudentCodeError(self._import_failure)
+        return worker
+
+    def _resolve(self, node: dict) -> protocol.Handle:
+        return protocol.Handle(node["handle"], escape(node.get("type", "object"), 100), self._generation)
+
+    def _call(self, name: str, args: tuple, kwargs: dict, *, return_args: bool) -> tuple[Any, Any]:
+        worker = self._ensure_worker()
+        for value in _handles_in((args, kwargs)):
+            if value.generation != self._generation:
+                raise StudentCodeError(
+                    f"{name}() cannot run: an earlier call in this check crashed or hung, and the "
+                    f"{value.type_name} it returned was lost with it")
+        blobs: list = []
+        try:
+            message = {"op": "call", "name": name, "return_args": return_args,
+                       "args": protocol.encode(list(args), blobs), "kwargs": protocol.encode(dict(kwargs), blobs)}
+        except TypeError as exc:
+            raise GraderError(f"a hidden test passed an unsendable argument to {name}(): {exc}") from exc
+        try:
+            reply, reply_blobs = worker.request(message, blobs, timeout=self._limits.call_timeout)
+        except WorkerTimeout:
+            self._collect_output(worker)
+            raise StudentCodeError(f"{name}() did not return within {self._limits.call_timeout:g} s "
+                                   "(an infinite loop, or far too slow?)") from None
+        except WorkerDied as exc:
+            self._collect_output(worker)
+            raise StudentCodeError(f"{name}() crashed the process running it: {exc}") from None
+        self._collect_output(worker)
+        if "error" in reply:
+            error = reply["error"] if isinstance(reply["error"], dict) else {}
+            raise StudentCodeError(describe_worker_error(error, module=self._module, function=name))
+        if "ok" not in reply:
+            raise StudentCodeError(f"{name}(): the worker sent an answer without a result")
+        try:
+            result = protocol.decode(reply["ok"], reply_blobs, max_array_bytes=self._limits.array_bytes,
+                                     max_depth=self._limits.nesting_depth, resolve=self._resolve)
+            after = None
+            if return_args:
+                after = protocol.decode(reply.get("args"), reply_blobs,
+                                        max_array_bytes=self._limits.array_bytes,
+                                        max_depth=self._limits.nesting_depth, resolve=self._resolve)
+        except protocol.ProtocolError as exc:
+            worker.kill()
+            raise StudentCodeError(f"{name}() returned data the grader cannot accept: {exc}") from None
+        return result, after
+
+
+def _handles_in(value: Any):
+    if isinstance(value, protocol.Handle):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _handles_in(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _handles_in(item)

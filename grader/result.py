@@ -1,0 +1,114 @@
+"""The result document of one graded submission: built, validated, written atomically.
+
+Its shape is Gradescope's ``results.json`` (``score``, ``execution_time``,
+``output``, ``tests[]``) with provenance in ``extra_data``; see
+``grader/schemas/result.schema.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from grader import __version__, schema
+from grader.plugin import Outcome
+from grader.rubric import Rubric
+
+GRADER_ERROR_NOTE = "GRADER ERROR (not your fault; the course staff will look at it)"
+
+
+def build(*, rubric: Rubric, outcomes: list[Outcome], provenance: dict, execution_time: float,
+          submission_problem: str = "", grader_errors: list[str] = ()) -> dict:
+    """The result document. ``submission_problem`` zeroes every item with that message."""
+    grader_errors = list(grader_errors)
+    tests = []
+    for number, item in enumerate(rubric.items, start=1):
+        mine = [o for o in outcomes if o.item == item.id]
+        failed = [o for o in mine if o.status == "failed"]
+        broken = [o for o in mine if o.status == "grader_error"]
+        if submission_problem:
+            outcome, lines = "failed", [submission_problem]
+        elif failed:
+            outcome = "failed"
+            lines = []
+            # The same message from several checks is said once, with a count.
+            for message in dict.fromkeys(o.message for o in failed):
+                same = [o for o in failed if o.message == message]
+                lines.append(message + (f"\n    (in {len(same)} of {len(mine)} checks)" if len(same) > 1 else ""))
+                printed = next((o.printed for o in same if o.printed), "")
+                if printed:
+                    lines.append(f"    your code printed: {printed}")
+        elif broken or not mine:
+            outcome = "grader_error"
+            lines = [GRADER_ERROR_NOTE]
+            if not mine:
+                grader_errors.append(f"item {item.id!r}: no test ran for it")
+        else:
+            outcome = "passed"
+            lines = [f"all {len(mine)} checks passed"]
+        passed_count = sum(o.status == "passed" for o in mine)
+        tests.append({
+            "name": item.title,
+            "number": str(number),
+            "score": item.points if outcome == "passed" else 0,
+            "max_score": item.points,
+            "status": "passed" if outcome == "passed" else "failed",
+            "output": "\n".join(lines),
+            "visibility": item.visibility,
+            "extra_data": {"item": item.id, "outcome": outcome, "checks": len(mine),
+                           "checks_passed": passed_count},
+        })
+    for o in outcomes:
+        if o.status == "grader_error":
+            grader_errors.append(o.message)
+    score = sum(t["score"] for t in tests)
+    status = "grader_error" if grader_errors else "graded"
+    summary = f"{_points(score)}/{_points(rubric.max_score)} points"
+    if submission_problem:
+        summary += f". Your submission could not be graded: {submission_problem}"
+    if status == "grader_error":
+        summary += f". {GRADER_ERROR_NOTE}: some items could not be graded."
+    return {
+        "score": score,
+        "execution_time": round(execution_time, 3),
+        "output": summary,
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": {"schema_version": 1, "status": status, "max_score": rubric.max_score,
+                       "grader_version": __version__, "grader_errors": grader_errors, **provenance},
+    }
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+def validate(document: dict) -> None:
+    """Raise ValueError listing every schema violation (a grader bug if it ever fires)."""
+    problems = schema.errors("result", document)
+    if problems:
+        raise ValueError("result does not follow result.schema.json:\n  " + "\n  ".join(problems))
+
+
+def write(path: Path, document: dict) -> None:
+    """Validate, then write atomically: a temporary file in the same folder, fsync, rename."""
+    validate(document)
+    text = json.dumps(document, indent=2, allow_nan=False) + "\n"
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
