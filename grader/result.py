@@ -16,6 +16,8 @@ from grader import __version__, schema
 from grader.plugin import Outcome
 from grader.rubric import Rubric
 
+# Why: three distinct failures say what is wrong; more bury the first one.
+MAX_MESSAGES = 3
 GRADER_ERROR_NOTE = "GRADER ERROR (not your fault; the course staff will look at it)"
 
 
@@ -34,12 +36,15 @@ def build(*, rubric: Rubric, outcomes: list[Outcome], provenance: dict, executio
             outcome = "failed"
             lines = []
             # The same message from several checks is said once, with a count.
-            for message in dict.fromkeys(o.message for o in failed):
+            distinct = list(dict.fromkeys(o.message for o in failed))
+            for message in distinct[:MAX_MESSAGES]:
                 same = [o for o in failed if o.message == message]
                 lines.append(message + (f"\n    (in {len(same)} of {len(mine)} checks)" if len(same) > 1 else ""))
                 printed = next((o.printed for o in same if o.printed), "")
                 if printed:
                     lines.append(f"    your code printed: {printed}")
+            if len(distinct) > MAX_MESSAGES:
+                lines.append(f"... and {len(distinct) - MAX_MESSAGES} more failing checks like these")
         elif broken or not mine:
             outcome = "grader_error"
             lines = [GRADER_ERROR_NOTE]
