@@ -49,6 +49,7 @@ class StudentProxy:
         self._worker: WorkerProcess | None = None
         self._generation = 0
         self._import_failure: str | None = None
+        self._timed_out: dict[str, str] = {}
         self._printed: list[str] = []
         self._printed_total = 0
         self.functions: list[str] = []
@@ -135,6 +136,10 @@ class StudentProxy:
         return protocol.Handle(node["handle"], escape(node.get("type", "object"), 100), self._generation)
 
     def _call(self, name: str, args: tuple, kwargs: dict, *, return_args: bool) -> tuple[Any, Any]:
+        if name in self._timed_out:
+            # Why: a function that hung once is not waited for again; one hang costs
+            # one timeout, not one per test that calls it.
+            raise StudentCodeError(self._timed_out[name] + " (earlier in this run; not run again)")
         worker = self._ensure_worker()
         for value in _handles_in((args, kwargs)):
             if value.generation != self._generation:
@@ -151,8 +156,9 @@ class StudentProxy:
             reply, reply_blobs = worker.request(message, blobs, timeout=self._limits.call_timeout)
         except WorkerTimeout:
             self._collect_output(worker)
-            raise StudentCodeError(f"{name}() did not return within {self._limits.call_timeout:g} s "
-                                   "(an infinite loop, or far too slow?)") from None
+            self._timed_out[name] = (f"{name}() did not return within {self._limits.call_timeout:g} s "
+                                     "(an infinite loop, or far too slow?)")
+            raise StudentCodeError(self._timed_out[name]) from None
         except WorkerDied as exc:
             self._collect_output(worker)
             raise StudentCodeError(f"{name}() crashed the process running it: {exc}") from None

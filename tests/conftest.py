@@ -1,0 +1,105 @@
+"""Shared helpers of the project's test suite.
+
+Submissions under tests/fixtures/layers/ are one file per failure mode. A
+fixture file is graded as the student's ``layers.py``; beside it the harness
+puts ``correct_layers.py`` (a copy of the reference solution), so a fixture can
+``from correct_layers import *`` and break just one thing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import warnings
+from pathlib import Path
+
+import pytest
+
+from grader import api
+from grader.limits import DEFAULT_LIMITS
+from grader.proxy import StudentProxy
+from grader.sandbox import Sandbox, SandboxWarning, bwrap_path
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "layers"
+REFERENCE = REPO / "solutions" / "layers" / "layers.py"
+STARTER = REPO / "assignments" / "layers" / "layers.py"
+# Why short: hang and crash tests wait out these limits; real grading uses the defaults.
+SHORT_LIMITS = DEFAULT_LIMITS.replace(call_timeout=1.5, import_timeout=1.5)
+BACKENDS = ["subprocess"] + (["bwrap"] if bwrap_path() else [])
+needs_bwrap = pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap (bwrap) is not installed")
+
+
+def stage_fixture(name: str, into: Path) -> Path:
+    """A submission folder: fixture ``name`` as layers.py (or a fixture folder), plus correct_layers.py."""
+    source = FIXTURES / name
+    folder = into / name.removesuffix(".py")
+    if source.is_dir():
+        shutil.copytree(source, folder)
+    else:
+        folder.mkdir(parents=True)
+        shutil.copyfile(source, folder / "layers.py")
+    shutil.copyfile(REFERENCE, folder / "correct_layers.py")
+    return folder
+
+
+@pytest.fixture
+def grade_fixture(tmp_path):
+    """grade_fixture(name) grades a fixture submission with short limits and returns the result."""
+
+    def grade(name: str, *, limits=SHORT_LIMITS, seed: int = 2024, backend: str = "auto") -> dict:
+        folder = stage_fixture(name, tmp_path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SandboxWarning)
+            return api.run(submission=folder, assignment="layers", course=REPO, seed=seed,
+                           limits=limits, sandbox_backend=backend)
+
+    return grade
+
+
+def scores(document: dict) -> dict:
+    """{item id: score} of a result document."""
+    return {t["extra_data"]["item"]: t["score"] for t in document["tests"]}
+
+
+def full_marks(document: dict) -> dict:
+    return {t["extra_data"]["item"]: t["max_score"] for t in document["tests"]}
+
+
+def feedback(document: dict, item: str) -> str:
+    return next(t["output"] for t in document["tests"] if t["extra_data"]["item"] == item)
+
+
+@pytest.fixture
+def student_code(tmp_path):
+    """student_code(source, backend) -> a StudentProxy for a layers.py holding ``source``."""
+    proxies = []
+
+    def make(source: str, backend: str, *, limits=SHORT_LIMITS) -> StudentProxy:
+        folder = tmp_path / f"submission{len(proxies)}"
+        folder.mkdir()
+        (folder / "layers.py").write_text(source)
+        sandbox = Sandbox(submission_dir=folder, limits=limits, backend=backend,
+                          hidden_paths=(REPO / "solutions", REPO / "rubrics"))
+        proxy = StudentProxy(sandbox=sandbox, module="layers", limits=limits)
+        proxies.append(proxy)
+        return proxy
+
+    yield make
+    for proxy in proxies:
+        proxy.close()
+
+
+def worker_processes(marker: str = "grader.worker") -> list[int]:
+    """PIDs (Linux /proc) whose command line contains ``marker``."""
+    found = []
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else []:
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if marker in cmdline:
+            found.append(int(entry.name))
+    return found
