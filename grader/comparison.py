@@ -97,9 +97,12 @@ def check_array(got, expected, *, name: str, rtol: float = RTOL,
     wrong = ~within
     count = int(wrong.sum())
     worst = np.unravel_index(int(np.argmax(np.where(wrong, rel, -1.0))), got.shape) if got.ndim else ()
+    if abs(exp64[worst]) >= floor:
+        error = f"relative error {_fmt(float(rel[worst]))}, tolerance {rtol:g}"
+    else:  # a relative error against ~0 means nothing to a reader; say how far off it is
+        error = f"off by {_fmt(float(diff[worst]))} where ~0 is expected, tolerance {rtol * floor:.2g}"
     message = (f"{name}: {count} of {got.size} entries differ; worst at {_index(worst)}: "
-               f"expected {_fmt(exp64[worst])}, got {_fmt(got64[worst])} "
-               f"(relative error {_fmt(float(rel[worst]))}, tolerance {rtol:g})")
+               f"expected {_fmt(exp64[worst])}, got {_fmt(got64[worst])} ({error})")
     hint = diagnose(got64, exp64, name=name, batch_size=batch_size)
     if hint:
         message += f"\n    likely cause: {hint}"
