@@ -44,7 +44,7 @@ def _index(idx: tuple) -> str:
 
 
 def check_array(got, expected, *, name: str, rtol: float = RTOL,
-                batch_size: int | None = None) -> None:
+                batch_size: int | None = None, likely: dict | None = None) -> None:
     """Raise :class:`MismatchError` unless ``got`` matches ``expected`` (see module doc).
 
     Parameters
@@ -54,14 +54,19 @@ def check_array(got, expected, *, name: str, rtol: float = RTOL,
     name : what the output is called in the feedback, e.g. ``"dw"``
     rtol : relative tolerance; the default suits analytic float64 results
     batch_size : N of the batch, so the hint can recognise an N-fold error
+    likely : {cause: wrong array} of known mistakes for this output (e.g. the
+        gradient taken with respect to the output instead of the input); when
+        ``got`` matches one of them, its cause is the hint. Shapes may differ
+        from ``expected`` (e.g. a sum over the wrong axis).
     """
     expected = np.asarray(expected)
     if not isinstance(got, np.ndarray):
         raise MismatchError(f"{name}: expected a numpy array of shape {expected.shape}, "
                             f"got {_type_name(got)}")
     if got.shape != expected.shape:
+        known = _known_mistake(got, likely)
         raise MismatchError(f"{name}: expected shape {expected.shape}, got shape {got.shape}"
-                            + _shape_hint(got, expected, name, batch_size))
+                            + (f"\n    likely cause: {known}" if known else _shape_hint(got, expected, name, batch_size)))
     if got.dtype.kind != "f":
         raise MismatchError(f"{name}: expected a floating-point array, got dtype {got.dtype}"
                             + (" (a comparison or mask returns booleans; multiply by the upstream gradient)"
@@ -103,7 +108,7 @@ def check_array(got, expected, *, name: str, rtol: float = RTOL,
         error = f"off by {_fmt(float(diff[worst]))} where ~0 is expected, tolerance {rtol * floor:.2g}"
     message = (f"{name}: {count} of {got.size} entries differ; worst at {_index(worst)}: "
                f"expected {_fmt(exp64[worst])}, got {_fmt(got64[worst])} ({error})")
-    hint = diagnose(got64, exp64, name=name, batch_size=batch_size)
+    hint = _known_mistake(got64, likely) or diagnose(got64, exp64, name=name, batch_size=batch_size)
     if hint:
         message += f"\n    likely cause: {hint}"
     raise MismatchError(message)
@@ -135,6 +140,16 @@ def check_unchanged(before, after, *, name: str) -> None:
             changed = f" ({int(differs.sum())} of {before.size} entries changed)"
         raise MismatchError(f"{name} was modified in place by the function{changed}; "
                             "inputs must not be mutated (use out = x.copy() or non-in-place operations)")
+
+
+def _known_mistake(got: np.ndarray, likely: dict | None) -> str:
+    """The cause of the first known mistake ``got`` reproduces, else ""."""
+    for cause, wrong in (likely or {}).items():
+        wrong = np.asarray(wrong, dtype=np.float64)
+        if wrong.shape == got.shape and np.all(np.isfinite(wrong)) and np.all(np.isfinite(got)) \
+                and np.allclose(got, wrong, rtol=RTOL_NUMERIC, atol=ABS_FLOOR):
+            return cause
+    return ""
 
 
 def _type_name(value) -> str:

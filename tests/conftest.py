@@ -1,9 +1,9 @@
 """Shared helpers of the project's test suite.
 
-Submissions under tests/fixtures/layers/ are one file per failure mode. A
-fixture file is graded as the student's ``layers.py``; beside it the harness
-puts ``correct_layers.py`` (a copy of the reference solution), so a fixture can
-``from correct_layers import *`` and break just one thing.
+Submissions under tests/fixtures/<assignment>/ are one file per failure mode. A
+fixture file is graded as the student's module (``layers.py`` for ``layers``);
+beside it the harness puts ``correct_<module>.py`` (a copy of the reference
+solution), so a fixture can ``from correct_layers import *`` and break just one thing.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from grader.proxy import StudentProxy
 from grader.sandbox import Sandbox, SandboxWarning, bwrap_path
 
 REPO = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "layers"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 REFERENCE = REPO / "solutions" / "layers" / "layers.py"
 STARTER = REPO / "assignments" / "layers" / "layers.py"
 # Why short: hang and crash tests wait out these limits; real grading uses the defaults.
@@ -30,28 +30,31 @@ BACKENDS = ["subprocess"] + (["bwrap"] if bwrap_path() else [])
 needs_bwrap = pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap (bwrap) is not installed")
 
 
-def stage_fixture(name: str, into: Path) -> Path:
-    """A submission folder: fixture ``name`` as layers.py (or a fixture folder), plus correct_layers.py."""
-    source = FIXTURES / name
-    folder = into / name.removesuffix(".py")
+def stage_fixture(name: str, into: Path, *, assignment: str = "layers") -> Path:
+    """A submission folder: fixture ``name`` as the student's module (or a fixture folder),
+    plus ``correct_<module>.py``, a copy of the reference solution. The module is
+    named like the assignment in this course (layers.py, losses.py, ...)."""
+    source = FIXTURES / assignment / name
+    folder = into / assignment / name.removesuffix(".py")
     if source.is_dir():
         shutil.copytree(source, folder)
     else:
         folder.mkdir(parents=True)
-        shutil.copyfile(source, folder / "layers.py")
-    shutil.copyfile(REFERENCE, folder / "correct_layers.py")
+        shutil.copyfile(source, folder / f"{assignment}.py")
+    shutil.copyfile(REPO / "solutions" / assignment / f"{assignment}.py", folder / f"correct_{assignment}.py")
     return folder
 
 
 @pytest.fixture
 def grade_fixture(tmp_path):
-    """grade_fixture(name) grades a fixture submission with short limits and returns the result."""
+    """grade_fixture(name, assignment=...) grades a fixture submission with short limits."""
 
-    def grade(name: str, *, limits=SHORT_LIMITS, seed: int = 2024, backend: str = "auto") -> dict:
-        folder = stage_fixture(name, tmp_path)
+    def grade(name: str, *, assignment: str = "layers", limits=SHORT_LIMITS, seed: int = 2024,
+              backend: str = "auto") -> dict:
+        folder = stage_fixture(name, tmp_path, assignment=assignment)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SandboxWarning)
-            return api.run(submission=folder, assignment="layers", course=REPO, seed=seed,
+            return api.run(submission=folder, assignment=assignment, course=REPO, seed=seed,
                            limits=limits, sandbox_backend=backend)
 
     return grade
