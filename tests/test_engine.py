@@ -6,7 +6,7 @@ import shutil
 import zipfile
 
 import pytest
-from conftest import REFERENCE, REPO, SHORT_LIMITS, STARTER, feedback, scores, stage_fixture
+from conftest import REFERENCE, REPO, SHORT_LIMITS, STARTER, feedback, full_marks, scores, stage_fixture
 
 from grader import api, result
 from grader.failure import GraderError
@@ -33,7 +33,7 @@ def course_copy(tmp_path):
 def test_reference_solution_gets_full_marks_and_a_valid_result(tmp_path):
     out = tmp_path / "result.json"
     document = grade(REFERENCE, output=out)
-    assert document["score"] == 100 and document["extra_data"]["max_score"] == 100
+    assert document["score"] == document["extra_data"]["max_score"] == 100
     assert all(t["status"] == "passed" for t in document["tests"])
     assert json.loads(out.read_text()) == document
     result.validate(json.loads(out.read_text()))
@@ -69,7 +69,8 @@ def test_zip_and_folder_submissions_grade_like_the_file(tmp_path):
     from_folder = grade(tmp_path / "student")
     from_zip = grade(archive)
     assert scores(from_folder) == scores(from_zip)
-    assert scores(from_zip)["affine_backward_dw"] == 0 and from_zip["score"] == 85
+    assert scores(from_zip)["affine_backward_dw"] == 0
+    assert from_zip["score"] == from_zip["extra_data"]["max_score"] - full_marks(from_zip)["affine_backward_dw"]
 
 
 def test_same_seed_gives_the_same_inputs_and_another_seed_other_inputs(tmp_path):
@@ -152,7 +153,7 @@ def test_feedback_for_a_wrong_gradient_names_it_and_localizes_the_error(tmp_path
     text = feedback(document, "affine_backward_dw")
     assert text.startswith("dw: ") and "worst at [" in text and "expected" in text
     assert "wrong sign" in text
-    assert scores(document)["affine_backward_dx"] == 15
+    assert scores(document)["affine_backward_dx"] == full_marks(document)["affine_backward_dx"]
 
 
 def test_validate_passes_for_layers():
@@ -165,8 +166,8 @@ def test_validate_passes_for_layers():
 def test_validate_reports_an_item_without_tests_by_its_json_pointer(course_copy):
     rubric_path = course_copy / "rubrics" / "layers" / "rubric.json"
     rubric = json.loads(rubric_path.read_text())
-    rubric["items"].append({"id": "softmax", "title": "softmax", "points": 0, "visibility": "visible"})
+    rubric["items"].append({"id": "softmax_extra", "title": "softmax_extra", "points": 0, "visibility": "visible"})
     rubric_path.write_text(json.dumps(rubric))
     checks = {c.name: c for c in api.validate(assignment="layers", course=course_copy, limits=SHORT_LIMITS)}
     assert not checks["every rubric item has tests"].ok
-    assert "/items/7/id (softmax)" in checks["every rubric item has tests"].detail
+    assert f"/items/{len(rubric['items']) - 1}/id (softmax_extra)" in checks["every rubric item has tests"].detail

@@ -4,16 +4,16 @@ message, within its time limit, and the grader stays intact.
 Fixtures are in tests/fixtures/layers/, one per failure mode; see conftest.py.
 """
 
+import json
 import os
 import time
 
 import pytest
-from conftest import REFERENCE, SHORT_LIMITS, feedback, full_marks, needs_bwrap, scores, worker_processes
+from conftest import REFERENCE, REPO, SHORT_LIMITS, feedback, full_marks, needs_bwrap, scores, worker_processes
 
 from grader import api, result
 
-ALL_ITEMS = {"affine_forward", "affine_backward_dx", "affine_backward_dw", "affine_backward_db",
-             "relu_forward", "relu_backward", "inputs_unchanged"}
+ALL_ITEMS = {item["id"] for item in json.loads((REPO / "rubrics" / "layers" / "rubric.json").read_text())["items"]}
 AFFINE_ITEMS = {"affine_forward", "affine_backward_dx", "affine_backward_dw", "affine_backward_db"}
 # A hang must cost about one timeout; 20 s is far above that and far below "hung forever".
 HANG_BOUND_SECONDS = 20
@@ -78,7 +78,7 @@ def test_8_gib_allocation_fails_in_the_worker_and_costs_only_its_items(grade_fix
 def test_printed_fake_result_json_is_not_a_verdict(grade_fixture):
     document = grade_fixture("prints_fake_passing_result_json.py")
     assert_loses_exactly(document, {"affine_forward"})
-    assert document["score"] == 85
+    assert document["score"] == document["extra_data"]["max_score"] - full_marks(document)["affine_forward"]
 
 
 def test_monkeypatched_numpy_comparisons_do_not_reach_the_grader(grade_fixture):
@@ -169,5 +169,5 @@ def test_grader_is_intact_after_every_hostile_submission_and_leaves_no_worker_be
     for name in HOSTILE:
         grade_fixture(name)
     document = api.run(submission=REFERENCE, assignment="layers", seed=7, limits=SHORT_LIMITS)
-    assert document["score"] == document["extra_data"]["max_score"] == 100
+    assert document["score"] == document["extra_data"]["max_score"] > 0
     assert set(worker_processes()) <= before
