@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import stat
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 # Why: a course submission is a handful of files; 500 leaves room for a notebook's assets.
@@ -44,12 +45,19 @@ def safe_extract(archive: Path, dest: Path, *, max_files: int = MAX_FILES, max_b
                             break
                         total += len(chunk)
                         if total > max_bytes:
-                            raise ArchiveError(f"the zip file unpacks to more than {max_bytes // (1024 * 1024)} MiB")
+                            raise ArchiveError(f"the zip file unpacks to more than {_size(max_bytes)}")
                         out.write(chunk)
     except ArchiveError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError) as exc:
+    except RuntimeError as exc:  # zipfile's way of saying "encrypted, password required"
+        raise ArchiveError(f"the zip file cannot be read (is it password-protected?): {exc}") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, EOFError,
+            OSError, ValueError) as exc:
         raise ArchiveError(f"the zip file cannot be read: {exc}") from None
+
+
+def _size(n: int) -> str:
+    return f"{n / (1024 * 1024):g} MiB" if n >= 1024 * 1024 else f"{n} bytes"
 
 
 def _is_symlink(info: zipfile.ZipInfo) -> bool:

@@ -83,7 +83,7 @@ def check_array(got, expected, *, name: str, rtol: float = RTOL,
         count = int(bad_nonfinite.sum())
         first = np.unravel_index(int(np.argmax(bad_nonfinite)), got.shape) if got.ndim else ()
         raise MismatchError(f"{name}: {count} of {got.size} entries are NaN or infinite "
-                            f"(first at {_index(first)}: {got64[first]!r}, expected {_fmt(exp64[first])}); "
+                            f"(first at {_index(first)}: {_fmt(float(got64[first]))}, expected {_fmt(exp64[first])}); "
                             "look for overflow in exp or a division by zero")
     if got.size == 0:
         return
@@ -116,8 +116,8 @@ def check_array(got, expected, *, name: str, rtol: float = RTOL,
 
 def check_scalar(got, expected: float, *, name: str, rtol: float = RTOL) -> None:
     """Like :func:`check_array` for a single number (a Python or numpy float)."""
-    if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, float, np.integer, np.floating)) \
-            and not (isinstance(got, np.ndarray) and got.shape == ()):
+    zero_d = isinstance(got, np.ndarray) and got.shape == () and got.dtype.kind in "iuf"
+    if isinstance(got, (bool, np.bool_)) or not (isinstance(got, (int, float, np.integer, np.floating)) or zero_d):
         raise MismatchError(f"{name}: expected a number, got {_type_name(got)}")
     value = float(np.asarray(got))
     check_array(np.asarray(value), np.asarray(float(expected)), name=name, rtol=rtol)

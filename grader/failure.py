@@ -29,12 +29,15 @@ class GraderError(Exception):
     """A fault of the grader, the course material or a hidden test, not of the student."""
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Control characters, plus Unicode line separators and bidi overrides that could
+# make untrusted text rewrite how the feedback around it reads.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def escape(text: str, limit: int = 2000) -> str:
     """Untrusted text made safe to show: control characters escaped, length capped."""
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256
+                        else f"\\u{ord(m.group()):04x}", str(text))
     if len(text) > limit:
         text = text[:limit] + f"... [{len(text) - limit} more characters cut]"
     return text

@@ -75,22 +75,22 @@ def encode(value: Any, blobs: list, keep: Callable[[Any], dict] | None = None, d
         raise TypeError("value nested too deeply to send")
     if value is None or isinstance(value, (bool, str)):
         return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return int(value)
-    if isinstance(value, float):
-        if math.isfinite(value):
-            return float(value)
-        return {"float": "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")}
-    if isinstance(value, Handle):
-        return {"handle": value.id}
-    if isinstance(value, np.ndarray):
-        if is_plain_array(value):
-            blobs.append(_npy_bytes(value))
-            return {"ndarray": len(blobs) - 1}
-    elif isinstance(value, np.generic):
+    if isinstance(value, np.generic):  # before float/int: np.float64 subclasses float
         if value.dtype.kind in PLAIN_DTYPE_KINDS and not value.dtype.fields:
             blobs.append(_npy_bytes(np.asarray(value)))
             return {"scalar": len(blobs) - 1}
+    elif isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
+    elif isinstance(value, float):
+        if math.isfinite(value):
+            return float(value)
+        return {"float": "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")}
+    elif isinstance(value, Handle):
+        return {"handle": value.id}
+    elif isinstance(value, np.ndarray):
+        if is_plain_array(value):
+            blobs.append(_npy_bytes(value))
+            return {"ndarray": len(blobs) - 1}
     elif type(value) in (list, tuple):
         tag = "list" if type(value) is list else "tuple"
         return {tag: [encode(v, blobs, keep, depth + 1) for v in value]}
@@ -104,7 +104,8 @@ def encode(value: Any, blobs: list, keep: Callable[[Any], dict] | None = None, d
 def _npy_bytes(array: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     # np.asarray drops ndarray subclasses: only the numbers cross, never behaviour.
-    np.lib.format.write_array(buffer, np.ascontiguousarray(np.asarray(array)), allow_pickle=False)
+    # (Not ascontiguousarray: it would turn a 0-d array into shape (1,).)
+    np.lib.format.write_array(buffer, np.asarray(array), allow_pickle=False)
     return buffer.getvalue()
 
 
@@ -158,7 +159,8 @@ def decode(node: Any, blobs: list, *, max_array_bytes: int, max_depth: int,
         return node
     if isinstance(node, dict) and len(node) in (1, 2):
         if "handle" in node:
-            if not isinstance(node["handle"], int) or not isinstance(node.get("type", ""), str):
+            if set(node) - {"handle", "type"} or not isinstance(node["handle"], int) \
+                    or isinstance(node["handle"], bool) or not isinstance(node.get("type", ""), str):
                 raise ProtocolError("malformed handle")
             return resolve(node)
         if len(node) != 1:

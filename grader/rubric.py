@@ -41,6 +41,10 @@ class Rubric:
         raise KeyError(item_id)
 
 
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
 def load(path: Path) -> Rubric:
     """Read and validate a rubric; raise :class:`RubricError` saying what is wrong and where."""
     path = Path(path)
@@ -49,7 +53,7 @@ def load(path: Path) -> Rubric:
     except OSError as exc:
         raise RubricError(f"{path}: cannot read the rubric ({exc.strerror})") from None
     try:
-        document = json.loads(raw)
+        document = json.loads(raw, parse_constant=_reject_constant)
     except ValueError as exc:
         raise RubricError(f"{path}: not valid JSON: {exc}") from None
     problems = schema.errors("rubric", document)
