@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import secrets
 import warnings
 from pathlib import Path
@@ -106,3 +107,31 @@ def _check_items_tested(graded: course_module.Assignment) -> list[Check]:
                         f"{graded.rubric.path}: no test for " + ", ".join(untested) if untested
                         else ", ".join(f"{i}: {c}" for i, c in counts.items())))
     return checks
+
+
+def batch(*, submissions: Path, assignment: str, output: Path, course: Path | None = None,
+          jobs: int | None = None, resume: bool = False, limits: Limits = DEFAULT_LIMITS,
+          sandbox_backend: str = DEFAULT_SANDBOX, secret_file: Path | None = None,
+          dask_address: str | None = None, on_start=None, on_progress=None):
+    """Grade every submission of an LMS download into ``output``; see :mod:`grader.batch`.
+
+    ``jobs`` defaults to the number of cores. Without a course secret (``secret_file``
+    or $NNGRADE_COURSE_SECRET) the per-student seeds are predictable; a warning says so.
+    """
+    from grader import batch as batch_module
+
+    root = course_module.find_root(course)
+    backend = sandbox.choose_backend(sandbox_backend)
+    secret = batch_module.read_secret(secret_file)
+    if secret is None:
+        warnings.warn(f"no course secret (set ${batch_module.SECRET_ENV} or --secret-file): per-student "
+                      "seeds can be predicted by anyone who knows this rule", BatchWarning, stacklevel=2)
+        secret = b""
+    return batch_module.run(submissions=Path(submissions), assignment=assignment, outdir=Path(output),
+                            course_root=root, limits=limits, backend=backend,
+                            workers=jobs or os.cpu_count() or 1, resume=resume, secret=secret,
+                            dask_address=dask_address, on_start=on_start, on_progress=on_progress)
+
+
+class BatchWarning(UserWarning):
+    """A batch runs, but with a setting that weakens it."""

@@ -14,6 +14,7 @@ import click
 
 from grader import __version__, api
 from grader.failure import GraderError
+from grader.layout import LayoutError
 from grader.limits import DEFAULT_LIMITS
 from grader.sandbox import BACKENDS, SandboxWarning
 from grader.table import render
@@ -86,6 +87,55 @@ def validate(assignment, seed, course, sandbox_backend, timeout) -> None:
     click.echo(f"  {assignment}: " + ("valid" if not failed else f"{len(failed)} check(s) failed"))
     if failed:
         sys.exit(EXIT_GRADER_ERROR)
+
+
+@main.command()
+@click.argument("submissions", type=click.Path(exists=True, path_type=Path))
+@click.option("-a", "--assignment", required=True, help="Assignment name, e.g. layers.")
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for results/, grades.csv, summary.json, report.html.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Parallel graders (default: cores).")
+@click.option("--resume", is_flag=True, help="Skip students already graded for the same submission and rubric.")
+@click.option("--secret-file", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Course secret for per-student seeds (default: $NNGRADE_COURSE_SECRET).")
+@click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
+              help="Grade on a Dask cluster (scheduler address) instead of local processes.")
+@course_option
+@sandbox_option
+@timeout_option
+def batch(submissions, assignment, output, jobs, resume, secret_file, dask_address, course, sandbox_backend,
+          timeout) -> None:
+    """Grade every submission in SUBMISSIONS (a folder or zip: plain, Gradescope export or Canvas download)."""
+    limits = DEFAULT_LIMITS.replace(call_timeout=timeout)
+    state = {}
+
+    def on_start(found, pending):
+        click.echo(f"{len(found.entries)} submissions ({found.layout} layout); {pending} to grade")
+        for note in found.notes:
+            click.echo(f"  note: {note}")
+        state["bar"] = click.progressbar(length=pending, label="grading", show_eta=True, show_pos=True,
+                                         item_show_func=lambda sid: sid)
+        state["bar"].__enter__()
+
+    def on_progress(student_id, document):
+        state["bar"].update(1, student_id)
+
+    try:
+        summary = api.batch(submissions=submissions, assignment=assignment, output=output, course=course,
+                            jobs=jobs, resume=resume, limits=limits, sandbox_backend=sandbox_backend,
+                            secret_file=secret_file, dask_address=dask_address, on_start=on_start,
+                            on_progress=on_progress)
+    except KeyboardInterrupt:
+        click.echo("\nstopped: results graded so far are saved; rerun with --resume to continue", err=True)
+        sys.exit(130)
+    except (GraderError, RuntimeError, LayoutError) as exc:
+        click.echo(click.style("grader error: ", fg="red", bold=True) + str(exc), err=True)
+        sys.exit(EXIT_GRADER_ERROR)
+    finally:
+        if "bar" in state:
+            state["bar"].__exit__(None, None, None)
+    click.echo(summary.line())
+    click.echo(f"  wrote {output}/grades.csv, summary.json, report.html and results/")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -106,7 +106,7 @@ def grade(*, assignment: Assignment, submission: Path, seed: int, limits: Limits
     rubric = assignment.rubric
     provenance = {"assignment": assignment.name, "submission": Path(submission).name,
                   "submission_sha256": "", "rubric_sha256": assignment.rubric_sha256(),
-                  "seed": seed, "sandbox": "none", "worker_restarts": 0}
+                  "seed": seed, "sandbox": "none", "worker_restarts": 0, "worker_timeouts": 0}
     outcomes: list[Outcome] = []
     grader_errors: list[str] = []
     problem = ""
@@ -135,7 +135,6 @@ def grade(*, assignment: Assignment, submission: Path, seed: int, limits: Limits
             grader_errors += plugin.collection_errors
             if code not in (0, 1) and not plugin.collection_errors:
                 grader_errors.append(f"pytest stopped with exit code {code}")
-            provenance["worker_restarts"] = proxy.restarts
     except SubmissionError as exc:
         problem = str(exc)
     except GraderError as exc:
@@ -144,6 +143,8 @@ def grade(*, assignment: Assignment, submission: Path, seed: int, limits: Limits
         grader_errors.append("internal error: " + "".join(traceback.format_exception(exc))[-3000:])
     finally:
         if proxy is not None:
+            provenance["worker_restarts"] = proxy.restarts
+            provenance["worker_timeouts"] = proxy.timeouts
             proxy.close()
         shutil.rmtree(workdir, ignore_errors=True)
     document = result_module.build(rubric=rubric, outcomes=outcomes, provenance=provenance,

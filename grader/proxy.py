@@ -54,6 +54,7 @@ class StudentProxy:
         self._printed_total = 0
         self.functions: list[str] = []
         self.restarts = 0
+        self.timeouts = 0
 
     # -- public ---------------------------------------------------------------
     def __getattr__(self, name: str) -> StudentFunction:
@@ -113,6 +114,7 @@ class StudentProxy:
             reply, _ = worker.request({"op": "import", "module": self._module},
                                       timeout=self._limits.import_timeout)
         except WorkerTimeout:
+            self.timeouts += 1
             self._import_failure = (f"importing {self._module}.py did not finish within "
                                     f"{self._limits.import_timeout:g} s (an infinite loop or a long "
                                     "computation at the top level of the file?)")
@@ -155,6 +157,7 @@ class StudentProxy:
         try:
             reply, reply_blobs = worker.request(message, blobs, timeout=self._limits.call_timeout)
         except WorkerTimeout:
+            self.timeouts += 1
             self._collect_output(worker)
             self._timed_out[name] = (f"{name}() did not return within {self._limits.call_timeout:g} s "
                                      "(an infinite loop, or far too slow?)")

@@ -8,13 +8,12 @@ Its shape is Gradescope's ``results.json`` (``score``, ``execution_time``,
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from grader import __version__, schema
 from grader.plugin import Outcome
 from grader.rubric import Rubric
+from grader.storage import write_atomically
 
 # Why: three distinct failures say what is wrong; more bury the first one.
 MAX_MESSAGES = 3
@@ -99,21 +98,6 @@ def validate(document: dict) -> None:
 
 
 def write(path: Path, document: dict) -> None:
-    """Validate, then write atomically: a temporary file in the same folder, fsync, rename."""
+    """Validate, then write atomically (see :func:`grader.storage.write_atomically`)."""
     validate(document)
-    text = json.dumps(document, indent=2, allow_nan=False) + "\n"
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomically(Path(path), json.dumps(document, indent=2, allow_nan=False) + "\n")

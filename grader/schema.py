@@ -8,7 +8,7 @@ from importlib import resources
 
 import jsonschema
 
-SCHEMAS = ("rubric", "result")
+SCHEMAS = ("rubric", "result", "course")
 
 
 @functools.lru_cache(maxsize=None)

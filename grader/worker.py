@@ -24,7 +24,7 @@ from typing import Any
 # can never shadow it, and its import cost is paid once per worker.
 import numpy as np  # noqa: F401
 
-from grader import protocol
+from grader import lifeline, protocol
 
 MESSAGE_CAP = 2000  # characters of an exception message sent back
 
@@ -209,6 +209,8 @@ def apply_rlimits(limits: dict) -> None:
 
 
 def main() -> None:
+    # A worker whose grader died must not live on (a hung student loop would run forever).
+    lifeline.die_with_parent()
     # The protocol moves off fds 0 and 1 before any student code can run.
     proto_in = os.dup(0)
     proto_out = os.dup(1)

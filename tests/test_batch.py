@@ -1,0 +1,305 @@
+"""Batch grading: one bad submission never costs another student; killed batches resume
+exactly; regrades are reported; late policies apply; the report renders."""
+
+import csv
+import datetime as dt
+import json
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+from conftest import (REFERENCE, REPO, SHORT_LIMITS, STARTER, descendants, full_marks, scores, stage_fixture,
+                      wait_until_gone, worker_processes)
+
+from grader import api, batch, result
+
+pytestmark = pytest.mark.filterwarnings("ignore::grader.sandbox.SandboxWarning",
+                                        "ignore::grader.api.BatchWarning")
+
+SECRET = "test-course-secret"
+
+
+def make_class(root: Path, students: dict) -> Path:
+    """A plain-folder download: {student id: fixture name, or a Path to copy as layers.py}."""
+    folder = root / "submissions"
+    folder.mkdir(parents=True)
+    for student, source in students.items():
+        if isinstance(source, Path):
+            (folder / student).mkdir()
+            shutil.copyfile(source, folder / student / "layers.py")
+        else:
+            shutil.move(stage_fixture(source, root / "staging"), folder / student)
+    return folder
+
+
+def run_batch(submissions, out, **kwargs):
+    kwargs.setdefault("limits", SHORT_LIMITS)
+    kwargs.setdefault("jobs", 2)
+    os.environ[batch.SECRET_ENV] = SECRET
+    try:
+        return api.batch(submissions=submissions, assignment="layers", output=out, **kwargs)
+    finally:
+        del os.environ[batch.SECRET_ENV]
+
+
+def grades(out: Path) -> dict:
+    with open(out / "grades.csv", newline="") as f:
+        return {row["student_id"]: row for row in csv.DictReader(f)}
+
+
+def test_hang_memory_bomb_and_os_exit_cost_only_their_own_students(tmp_path):
+    submissions = make_class(tmp_path, {
+        "alice": REFERENCE, "bob": "buggy_affine_backward_dw_times_n.py", "carol": "infinite_loop_in_relu_forward.py",
+        "dave": "allocates_8_gib_in_affine_forward.py", "erin": "os_exit_at_import.py", "frank": STARTER})
+    out = tmp_path / "out"
+    summary = run_batch(submissions, out)
+    table = grades(out)
+    assert sorted(table) == ["alice", "bob", "carol", "dave", "erin", "frank"]
+    assert sorted(p.name for p in (out / "results").iterdir()) == sorted(f"{s}.json" for s in table)
+    documents = {s: json.loads((out / "results" / f"{s}.json").read_text()) for s in table}
+    for document in documents.values():
+        result.validate(document)
+        assert document["extra_data"]["status"] == "graded"
+    full = full_marks(documents["alice"])
+    assert scores(documents["alice"]) == full
+    assert scores(documents["bob"]) == {**full, "affine_backward_dw": 0}
+    assert scores(documents["carol"])["relu_forward"] == 0 and scores(documents["carol"])["affine_forward"] > 0
+    assert scores(documents["dave"])["affine_forward"] == 0 and scores(documents["dave"])["relu_forward"] > 0
+    assert documents["erin"]["score"] == 0 and documents["frank"]["score"] == 0
+    assert summary.total == 6 and summary.grader_errors == 0 and summary.timeouts == 1
+    assert table["alice"]["score"] == "100" and table["alice"]["status"] == "graded"
+
+
+def test_each_student_gets_a_reproducible_seed_from_the_course_secret(tmp_path):
+    submissions = make_class(tmp_path, {"alice": REFERENCE, "bob": REFERENCE})
+    run_batch(submissions, tmp_path / "out")
+    seeds = {s: json.loads((tmp_path / "out" / "results" / f"{s}.json").read_text())["extra_data"]["seed"]
+             for s in ("alice", "bob")}
+    assert seeds["alice"] == batch.student_seed(SECRET.encode(), "layers", "alice")
+    assert seeds["alice"] != seeds["bob"]
+    assert batch.student_seed(b"another secret", "layers", "alice") != seeds["alice"]
+
+
+def test_resume_skips_unchanged_students_and_regrades_a_changed_submission(tmp_path):
+    submissions = make_class(tmp_path, {"alice": REFERENCE, "bob": STARTER})
+    out = tmp_path / "out"
+    run_batch(submissions, out)
+    assert run_batch(submissions, out, resume=True).reused == 2
+    shutil.copyfile(REFERENCE, submissions / "bob" / "layers.py")
+    summary = run_batch(submissions, out, resume=True)
+    assert summary.reused == 1 and summary.graded == 1
+    assert grades(out)["bob"]["score"] == "100"
+    with open(out / "changes.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["student_id"], r["old_score"], r["new_score"]) for r in rows] == [("bob", "0", "100")]
+
+
+def test_regrade_after_a_rubric_change_writes_changes_csv(tmp_path):
+    course = tmp_path / "course"
+    for folder in ("assignments", "solutions", "rubrics"):
+        shutil.copytree(REPO / folder, course / folder)
+    submissions = make_class(tmp_path, {"alice": REFERENCE, "bob": "buggy_affine_backward_dw_times_n.py"})
+    out = tmp_path / "out"
+    run_batch(submissions, out, course=course)
+    rubric_path = course / "rubrics" / "layers" / "rubric.json"
+    rubric = json.loads(rubric_path.read_text())
+    points = {item["id"]: item for item in rubric["items"]}
+    points["affine_backward_dw"]["points"] += 5
+    points["affine_forward"]["points"] -= 5
+    rubric_path.write_text(json.dumps(rubric))
+    summary = run_batch(submissions, out, course=course, resume=True)
+    assert summary.reused == 0
+    with open(out / "changes.csv", newline="") as f:
+        rows = {r["student_id"]: r for r in csv.DictReader(f)}
+    assert rows["alice"]["old_score"] == rows["alice"]["new_score"] == "100"
+    assert rows["alice"]["items_changed"] == "affine_backward_dw affine_forward"
+    assert float(rows["bob"]["new_score"]) == float(rows["bob"]["old_score"]) - 5
+    assert rows["bob"]["items_changed"] == "affine_forward"
+
+
+def _batch_command(submissions, out, *extra):
+    return [sys.executable, "-m", "grader.cli", "batch", str(submissions), "-a", "layers", "-o", str(out),
+            "--timeout", "1.5", *extra]
+
+
+def _env():
+    return {**os.environ, batch.SECRET_ENV: SECRET}
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
+def test_batch_killed_halfway_and_resumed_has_one_result_per_student_and_the_same_scores(tmp_path):
+    students = {f"s{i:02d}": ("infinite_loop_in_relu_forward.py" if i % 2 else REFERENCE) for i in range(8)}
+    submissions = make_class(tmp_path, students)
+    complete, interrupted = tmp_path / "complete", tmp_path / "interrupted"
+    subprocess.run(_batch_command(submissions, complete, "-j", "2"), env=_env(), check=True,
+                   capture_output=True, timeout=300)
+    process = subprocess.Popen(_batch_command(submissions, interrupted, "-j", "1"), env=_env(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        done = list((interrupted / "results").glob("*.json")) if (interrupted / "results").is_dir() else []
+        if len(done) >= 2:
+            break
+        time.sleep(0.05)
+    below = descendants(process.pid)
+    assert below, "the batch has its pool and workers running"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    partial = len(list((interrupted / "results").glob("*.json")))
+    assert 2 <= partial < len(students), "the kill must land halfway"
+    assert wait_until_gone(below) == set(), "the pool and its workers die with the main process"
+    resumed = subprocess.run(_batch_command(submissions, interrupted, "--resume"), env=_env(),
+                             capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{partial} unchanged" in resumed.stdout
+    assert sorted(p.name for p in (interrupted / "results").iterdir()) == sorted(f"{s}.json" for s in students)
+    assert [p.name for p in (interrupted / "results").glob(".*")] == []  # no half-written temp files
+    assert {s: r["score"] for s, r in grades(interrupted).items()} == \
+        {s: r["score"] for s, r in grades(complete).items()}
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process groups and SIGINT")
+def test_ctrl_c_stops_the_batch_cleanly_and_leaves_no_worker_behind(tmp_path):
+    submissions = make_class(tmp_path, {f"s{i}": "infinite_loop_in_relu_forward.py" for i in range(6)})
+    process = subprocess.Popen(_batch_command(submissions, tmp_path / "out", "-j", "2"), env=_env(),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not any("grader.worker" in _cmdline(p) for p in descendants(process.pid)):
+        assert time.monotonic() < deadline, "no worker started"
+        time.sleep(0.05)
+    below = descendants(process.pid)
+    os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "rerun with --resume" in stderr
+    assert wait_until_gone(below) == set()
+
+
+def _cmdline(pid):
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def test_late_policy_gives_raw_score_penalty_and_final_score(tmp_path):
+    course = tmp_path / "course"
+    for folder in ("assignments", "solutions", "rubrics"):
+        shutil.copytree(REPO / folder, course / folder)
+    (course / "course.json").write_text(json.dumps({"schema_version": 1, "assignments": {"layers": {
+        "due": "2026-11-20T23:59:00+00:00",
+        "late_policy": {"kind": "percent_per_day", "percent_per_day": 10, "max_percent": 50}}}}))
+    download = tmp_path / "canvas"
+    download.mkdir()
+    times = {"1001": "2026-11-20T22:00:00+00:00", "1002": "2026-11-22T11:00:00+00:00",
+             "1003": "2026-12-05T00:00:00+00:00"}
+    for user, when in times.items():
+        path = download / f"student{user}_{'LATE_' if user != '1001' else ''}{user}_9{user}_layers.py"
+        shutil.copyfile(REFERENCE, path)
+        stamp = dt.datetime.fromisoformat(when).timestamp()
+        os.utime(path, (stamp, stamp))
+    run_batch(download, tmp_path / "out", course=course)
+    table = grades(tmp_path / "out")
+    assert {u: (r["raw_score"], r["late_penalty"], r["days_late"], r["score"]) for u, r in table.items()} == {
+        "1001": ("100", "0", "0", "100"), "1002": ("100", "20", "2", "80"), "1003": ("100", "50", "15", "50")}
+    late = json.loads((tmp_path / "out" / "results" / "1002.json").read_text())["extra_data"]["late"]
+    assert late["raw_score"] == 100 and late["penalty_percent"] == 20 and late["policy"] == "percent_per_day"
+
+
+def test_zero_after_cutoff_policy_zeroes_only_submissions_after_the_cutoff(tmp_path):
+    from grader.penalty import Policy
+    due = dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc)
+    policy = Policy(due=due, kind="zero_after_cutoff", cutoff=due + dt.timedelta(days=2))
+    assert policy.assess(due + dt.timedelta(days=1), 90)["penalty_points"] == 0
+    assert policy.assess(due + dt.timedelta(days=3), 90)["penalty_points"] == 90
+
+
+def test_gradescope_export_is_graded_under_the_submitters_ids(tmp_path):
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "submission_metadata.yml").write_text(
+        "submission_7:\n  :submitters:\n  - :name: Ada\n    :sid: 'A1'\n  :created_at: 2026-11-20 10:00:00 +00:00\n"
+        "submission_8:\n  :submitters:\n  - :name: Bob\n    :sid: 'B2'\n  :created_at: 2026-11-20 10:00:00 +00:00\n")
+    for folder, source in (("submission_7", REFERENCE), ("submission_8", STARTER)):
+        (export / folder).mkdir()
+        shutil.copyfile(source, export / folder / "layers.py")
+    summary = run_batch(export, tmp_path / "out")
+    assert summary.layout == "gradescope"
+    assert {s: r["score"] for s, r in grades(tmp_path / "out").items()} == {"A1": "100", "B2": "0"}
+
+
+def test_dask_cluster_grades_like_local_workers(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    submissions = make_class(tmp_path, {"alice": REFERENCE, "bob": "buggy_affine_backward_dw_times_n.py",
+                                        "frank": STARTER})
+    run_batch(submissions, tmp_path / "local")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        run_batch(submissions, tmp_path / "dask", dask_address=cluster.scheduler_address)
+    local, remote = grades(tmp_path / "local"), grades(tmp_path / "dask")
+    assert local == remote
+
+
+def _png_pixels(path: Path):
+    """Decode an 8-bit RGB/RGBA PNG (what Chromium writes) into rows of pixel tuples."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    offset, chunks, width = 8, [], None
+    while offset < len(data):
+        length, kind = struct.unpack(">I4s", data[offset:offset + 8])
+        body = data[offset + 8:offset + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, colour = struct.unpack(">IIBB", body[:10])
+            assert depth == 8 and colour in (2, 6)
+            channels = 3 if colour == 2 else 4
+        elif kind == b"IDAT":
+            chunks.append(body)
+        offset += 12 + length
+    raw = zlib.decompress(b"".join(chunks))
+    stride, rows, previous = width * channels, [], bytearray(width * channels)
+    for y in range(height):
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - channels] if i >= channels else 0
+            b, c = previous[i], previous[i - channels] if i >= channels else 0
+            if kind == 1:
+                line[i] = (line[i] + a) & 255
+            elif kind == 2:
+                line[i] = (line[i] + b) & 255
+            elif kind == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif kind == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append([tuple(line[x:x + 3]) for x in range(0, stride, channels)])
+        previous = line
+    return rows
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed (.ci/run installs it)")
+def test_report_html_renders_its_plots_in_headless_chromium(tmp_path):
+    submissions = make_class(tmp_path, {"alice": REFERENCE, "bob": "buggy_affine_backward_dw_times_n.py",
+                                        "frank": STARTER})
+    run_batch(submissions, tmp_path / "out")
+    shot = tmp_path / "report.png"
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}"]
+    subprocess.run(["chromium", *flags, f"--screenshot={shot}", "--window-size=900,1100",
+                    (tmp_path / "out" / "report.html").as_uri()], capture_output=True, timeout=120, check=True)
+    pixels = _png_pixels(shot)
+    bar = (0x3B, 0x6F, 0xB6)
+    bar_rows = [y for y, row in enumerate(pixels) if sum(p == bar for p in row) > 20]
+    assert len(bar_rows) > 100, "the histogram and pass-rate bars are drawn"
+    dom = subprocess.run(["chromium", *flags, "--dump-dom", (tmp_path / "out" / "report.html").as_uri()],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    assert dom.count('class="bar"') >= 10 + 7
+    assert "buggy" not in dom and "alice" not in dom.split('id="problems"')[1]
