@@ -26,6 +26,7 @@ import multiprocessing
 import os
 import re
 import signal
+import threading
 from pathlib import Path
 from typing import Callable
 
@@ -97,11 +98,16 @@ def result_name(student_id: str) -> str:
     return safe + ".json"
 
 
+# Why: pytest is not thread-safe; a Dask worker with several threads grades one at a time.
+_GRADING_LOCK = threading.Lock()
+
+
 def grade_job(job: Job) -> dict:
     """Grade one submission (runs in a pool process or on a Dask worker)."""
-    assignment = course.load(Path(job.course_root), job.assignment)
-    return grading.grade(assignment=assignment, submission=Path(job.submission), seed=job.seed,
-                         limits=job.limits, backend=job.backend)
+    with _GRADING_LOCK:
+        assignment = course.load(Path(job.course_root), job.assignment)
+        return grading.grade(assignment=assignment, submission=Path(job.submission), seed=job.seed,
+                             limits=job.limits, backend=job.backend)
 
 
 def _pool_initializer() -> None:
