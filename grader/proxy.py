@@ -13,7 +13,8 @@ remembered, so a submission that hangs at import costs one timeout, not one per 
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from typing import Any, Iterator
 
 from grader import protocol
 from grader.failure import GraderError, StudentCodeError, describe_worker_error, escape
@@ -55,6 +56,7 @@ class StudentProxy:
         self.functions: list[str] = []
         self.restarts = 0
         self.timeouts = 0
+        self._call_timeout = limits.call_timeout
 
     # -- public ---------------------------------------------------------------
     def __getattr__(self, name: str) -> StudentFunction:
@@ -67,6 +69,18 @@ class StudentProxy:
 
     def call_with_args(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, list]:
         return self._call(name, args, kwargs, return_args=True)
+
+    @contextlib.contextmanager
+    def time_limit(self, seconds: float) -> Iterator[None]:
+        """Calls inside the block may take up to ``seconds`` each (e.g. a training run's budget).
+
+        ``with student.time_limit(60): params = student.train(...)``
+        """
+        previous, self._call_timeout = self._call_timeout, float(seconds)
+        try:
+            yield
+        finally:
+            self._call_timeout = previous
 
     def load(self) -> None:
         """Start a worker and import the submission now (raises StudentCodeError if that fails)."""
@@ -155,11 +169,11 @@ class StudentProxy:
         except TypeError as exc:
             raise GraderError(f"a hidden test passed an unsendable argument to {name}(): {exc}") from exc
         try:
-            reply, reply_blobs = worker.request(message, blobs, timeout=self._limits.call_timeout)
+            reply, reply_blobs = worker.request(message, blobs, timeout=self._call_timeout)
         except WorkerTimeout:
             self.timeouts += 1
             self._collect_output(worker)
-            self._timed_out[name] = (f"{name}() did not return within {self._limits.call_timeout:g} s "
+            self._timed_out[name] = (f"{name}() did not return within {self._call_timeout:g} s "
                                      "(an infinite loop, or far too slow?)")
             raise StudentCodeError(self._timed_out[name]) from None
         except WorkerDied as exc:

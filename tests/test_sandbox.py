@@ -184,3 +184,11 @@ def test_asking_for_bwrap_where_it_is_missing_is_an_error_not_a_silent_downgrade
     monkeypatch.setattr(sandbox, "bwrap_path", lambda: None)
     with pytest.raises(RuntimeError, match="apt-get install bubblewrap"):
         sandbox.choose_backend("bwrap")
+
+
+def test_time_limit_gives_one_block_of_calls_a_longer_budget(student_code):
+    probe = student_code(PROBE, "subprocess")
+    with probe.time_limit(SHORT_LIMITS.call_timeout + 2):
+        assert probe.slow(SHORT_LIMITS.call_timeout + 0.5) == SHORT_LIMITS.call_timeout + 0.5
+    with pytest.raises(StudentCodeError, match=f"did not return within {SHORT_LIMITS.call_timeout:g} s"):
+        probe.slow(SHORT_LIMITS.call_timeout + 0.5)
