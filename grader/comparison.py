@@ -114,13 +114,15 @@ def check_array(got, expected, *, name: str, rtol: float = RTOL,
     raise MismatchError(message)
 
 
-def check_scalar(got, expected: float, *, name: str, rtol: float = RTOL) -> None:
+def check_scalar(got, expected: float, *, name: str, rtol: float = RTOL, batch_size: int | None = None,
+                 likely: dict | None = None) -> None:
     """Like :func:`check_array` for a single number (a Python or numpy float)."""
     zero_d = isinstance(got, np.ndarray) and got.shape == () and got.dtype.kind in "iuf"
     if isinstance(got, (bool, np.bool_)) or not (isinstance(got, (int, float, np.integer, np.floating)) or zero_d):
         raise MismatchError(f"{name}: expected a number, got {_type_name(got)}")
     value = float(np.asarray(got))
-    check_array(np.asarray(value), np.asarray(float(expected)), name=name, rtol=rtol)
+    check_array(np.asarray(value), np.asarray(float(expected)), name=name, rtol=rtol, batch_size=batch_size,
+                likely=likely)
 
 
 def check_tuple(got, *, length: int, name: str) -> tuple:
@@ -209,4 +211,6 @@ def diagnose(got: np.ndarray, expected: np.ndarray, *, name: str = "", batch_siz
         return f"{what} is 2x too large: a missing factor 1/2?"
     if abs(factor - 0.5) < 1e-6:
         return f"{what} is 2x too small: a missing factor 2 (the derivative of a square)?"
+    if e.size == 1:  # any two numbers differ by "a constant factor": only name the ones above
+        return ""
     return f"{what} is off by a constant factor of {factor:.6g}"

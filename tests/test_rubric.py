@@ -58,7 +58,7 @@ def test_real_layers_rubric_loads():
     assert loaded.module == "layers"
     assert loaded.max_score == 100
     assert [item.id for item in loaded.items][:2] == ["affine_forward", "affine_backward_dx"]
-    assert len({item.id for item in loaded.items}) == len(loaded.items) == 7
+    assert len({item.id for item in loaded.items}) == len(loaded.items)  # ids are unique
     assert loaded.raw == LAYERS_RUBRIC.read_bytes()
 
 
@@ -198,7 +198,9 @@ def test_unreadable_rubric_is_reported(tmp_path):
 def test_course_load_of_unknown_assignment_lists_the_known_ones():
     with pytest.raises(GraderError) as info:
         course.load(REPO, "no_such_assignment")
-    assert str(info.value) == f"no assignment 'no_such_assignment' in the course at {REPO} (known: layers)"
+    known = ", ".join(course.names(REPO))
+    assert "layers" in known
+    assert str(info.value) == f"no assignment 'no_such_assignment' in the course at {REPO} (known: {known})"
 
 
 def test_course_load_in_a_course_without_rubrics_says_none_are_known(tmp_path):
