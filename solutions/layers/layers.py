@@ -1,9 +1,18 @@
-"""Reference solution for the ``layers`` assignment (affine and ReLU layers).
+"""Reference solution for the ``layers`` assignment: the affine layer, seven
+elementwise activations (ReLU, sigmoid, tanh, leaky ReLU, ELU, softplus, SiLU)
+and the softmax.
 
 Each layer is a pair of functions: ``*_forward`` computes the output and a
 ``cache`` of what the backward pass needs; ``*_backward`` takes the upstream
-gradient ``dout`` and that cache and returns the gradients of the inputs.
-Conventions follow the CS231n layer API used in the course lecture notes.
+gradient ``dout`` and that cache and returns the gradients of the inputs
+(downstream gradient = upstream gradient x local gradient). ``softmax`` has
+no backward pass here. Conventions follow the CS231n layer API used in the
+course lecture notes; the handout (assignments/layers/README.md) gives each
+formula with its source.
+
+Convention at the kinks (ReLU, leaky ReLU, ELU with alpha != 1): the slope 1
+of the identity branch applies only where ``x > 0``; at ``x == 0`` exactly the
+derivative of the ``x <= 0`` branch is used (0, alpha, and alpha * e**0 = alpha).
 
 This file is trusted and never shown to students or to grading workers.
 """
@@ -117,3 +126,324 @@ def relu_backward(dout, cache):
     x = cache
     dx = np.where(x > 0, dout, np.zeros((), dtype=dout.dtype))
     return dx
+
+
+def sigmoid_forward(x):
+    """Forward pass of the logistic sigmoid, elementwise.
+
+    ``out = sigma(x) = 1 / (1 + exp(-x))``, computed without overflow: with
+    ``z = exp(-|x|)`` (never larger than 1), ``sigma(x) = 1 / (1 + z)`` where
+    ``x >= 0`` and ``z / (1 + z)`` where ``x < 0``. Finite for every finite x
+    (``sigmoid(1000) == 1.0``, ``sigmoid(-1000) == 0.0``), with no warnings.
+
+    Parameters
+    ----------
+    x : ndarray, any shape
+        Input. Not modified.
+
+    Returns
+    -------
+    out : ndarray, same shape and dtype as x
+        sigma(x), every entry in [0, 1].
+    cache : ndarray, same shape as x
+        The output ``out``: the derivative is written in terms of it.
+    """
+    z = np.exp(-np.abs(x))
+    out = np.where(x >= 0, 1 / (1 + z), z / (1 + z))
+    cache = out
+    return out, cache
+
+
+def sigmoid_backward(dout, cache):
+    """Backward pass of the sigmoid.
+
+    ``d sigma / dx = sigma(x) * (1 - sigma(x))``, so with ``out = sigma(x)``
+    from the cache: ``dx = dout * out * (1 - out)``.
+
+    Parameters
+    ----------
+    dout : ndarray, any shape
+        Upstream gradient dL/dout. Not modified.
+    cache : ndarray, same shape as dout
+        The output ``out = sigma(x)`` of ``sigmoid_forward``.
+
+    Returns
+    -------
+    dx : ndarray, same shape and dtype as dout
+        Gradient with respect to x.
+    """
+    out = cache
+    dx = dout * out * (1 - out)
+    return dx
+
+
+def tanh_forward(x):
+    """Forward pass of the hyperbolic tangent, elementwise.
+
+    ``out = tanh(x) = (e^x - e^-x) / (e^x + e^-x)``, computed with ``np.tanh``
+    (finite for every x: ``tanh(+-1000) == +-1.0``).
+
+    Parameters
+    ----------
+    x : ndarray, any shape
+        Input. Not modified.
+
+    Returns
+    -------
+    out : ndarray, same shape and dtype as x
+        tanh(x), every entry in [-1, 1].
+    cache : ndarray, same shape as x
+        The output ``out``: the derivative is written in terms of it.
+    """
+    out = np.tanh(x)
+    cache = out
+    return out, cache
+
+
+def tanh_backward(dout, cache):
+    """Backward pass of tanh.
+
+    ``d tanh / dx = 1 - tanh(x)**2``, so with ``out = tanh(x)`` from the
+    cache: ``dx = dout * (1 - out**2)``.
+
+    Parameters
+    ----------
+    dout : ndarray, any shape
+        Upstream gradient dL/dout. Not modified.
+    cache : ndarray, same shape as dout
+        The output ``out = tanh(x)`` of ``tanh_forward``.
+
+    Returns
+    -------
+    dx : ndarray, same shape and dtype as dout
+        Gradient with respect to x.
+    """
+    out = cache
+    dx = dout * (1 - out**2)
+    return dx
+
+
+def leaky_relu_forward(x, alpha=0.01):
+    """Forward pass of a leaky ReLU with slope ``alpha`` for negative inputs, elementwise.
+
+    ``out = x`` where ``x > 0`` and ``alpha * x`` where ``x <= 0``
+    (the same as ``max(alpha * x, x)`` for 0 < alpha < 1).
+
+    Parameters
+    ----------
+    x : ndarray, any shape
+        Input. Not modified.
+    alpha : float, default 0.01
+        Slope for x <= 0 (0.01 in DSE; L10's example uses 0.1).
+
+    Returns
+    -------
+    out : ndarray, same shape and dtype as x
+        The leaky-rectified input.
+    cache : tuple (x, alpha)
+        The input x, unchanged, and the slope, for ``leaky_relu_backward``.
+    """
+    out = np.where(x > 0, x, alpha * x)
+    cache = (x, alpha)
+    return out, cache
+
+
+def leaky_relu_backward(dout, cache):
+    """Backward pass of a leaky ReLU.
+
+    ``dx = dout`` where ``x > 0`` and ``alpha * dout`` where ``x <= 0``.
+    At the kink ``x == 0`` the derivative is taken as ``alpha`` (the slope
+    of the left branch, as for ReLU, where it is 0).
+
+    Parameters
+    ----------
+    dout : ndarray, any shape
+        Upstream gradient dL/dout. Not modified.
+    cache : tuple (x, alpha)
+        As returned by ``leaky_relu_forward``: x (same shape as dout), alpha (float).
+
+    Returns
+    -------
+    dx : ndarray, same shape and dtype as dout
+        Gradient with respect to x.
+    """
+    x, alpha = cache
+    dx = np.where(x > 0, dout, alpha * dout)
+    return dx
+
+
+def elu_forward(x, alpha=1.0):
+    """Forward pass of an exponential linear unit (ELU), elementwise.
+
+    ``out = x`` where ``x > 0`` and ``alpha * (exp(x) - 1)`` where ``x <= 0``
+    (both branches are 0 at x == 0). ``np.expm1`` computes ``exp(x) - 1``
+    accurately near 0, and the exponential is only ever taken of ``min(x, 0)``,
+    so large positive x cannot overflow.
+
+    Parameters
+    ----------
+    x : ndarray, any shape
+        Input. Not modified.
+    alpha : float, default 1.0
+        Scale of the negative branch; out tends to -alpha as x -> -infinity.
+
+    Returns
+    -------
+    out : ndarray, same shape and dtype as x
+        ELU(x).
+    cache : tuple (x, alpha)
+        The input x, unchanged, and alpha, for ``elu_backward``.
+    """
+    out = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+    cache = (x, alpha)
+    return out, cache
+
+
+def elu_backward(dout, cache):
+    """Backward pass of an ELU.
+
+    ``dx = dout`` where ``x > 0`` and ``alpha * exp(x) * dout`` where
+    ``x <= 0``. At x == 0 the derivative is taken from the left branch,
+    ``alpha * e**0 = alpha`` (the two sides agree when alpha == 1).
+
+    Parameters
+    ----------
+    dout : ndarray, any shape
+        Upstream gradient dL/dout. Not modified.
+    cache : tuple (x, alpha)
+        As returned by ``elu_forward``: x (same shape as dout), alpha (float).
+
+    Returns
+    -------
+    dx : ndarray, same shape and dtype as dout
+        Gradient with respect to x.
+    """
+    x, alpha = cache
+    dx = np.where(x > 0, dout, alpha * np.exp(np.minimum(x, 0)) * dout)
+    return dx
+
+
+def softplus_forward(x):
+    """Forward pass of softplus, a smooth ReLU, elementwise.
+
+    ``out = log(1 + exp(x))``, computed without overflow as
+    ``log1p(exp(-|x|)) + max(x, 0)`` (equal, since
+    ``log(1 + e^x) = x + log(1 + e^-x)``). Finite for every finite x:
+    ``softplus(1000) == 1000.0``, ``softplus(-1000) == 0.0``.
+
+    Parameters
+    ----------
+    x : ndarray, any shape
+        Input. Not modified.
+
+    Returns
+    -------
+    out : ndarray, same shape and dtype as x
+        softplus(x), every entry >= 0.
+    cache : ndarray, same shape as x
+        The input x, unchanged, for ``softplus_backward``.
+    """
+    out = np.log1p(np.exp(-np.abs(x))) + np.maximum(x, 0)
+    cache = x
+    return out, cache
+
+
+def softplus_backward(dout, cache):
+    """Backward pass of softplus.
+
+    ``d softplus / dx = exp(x) / (1 + exp(x)) = sigma(x)``, so
+    ``dx = dout * sigma(x)`` (sigma computed without overflow, as in
+    ``sigmoid_forward``).
+
+    Parameters
+    ----------
+    dout : ndarray, any shape
+        Upstream gradient dL/dout. Not modified.
+    cache : ndarray, same shape as dout
+        The input x of ``softplus_forward``.
+
+    Returns
+    -------
+    dx : ndarray, same shape and dtype as dout
+        Gradient with respect to x.
+    """
+    x = cache
+    sig, _ = sigmoid_forward(x)
+    dx = dout * sig
+    return dx
+
+
+def silu_forward(x):
+    """Forward pass of the sigmoid linear unit (SiLU, also called swish), elementwise.
+
+    ``out = x * sigma(x) = x / (1 + exp(-x))``, with sigma computed without
+    overflow (``silu(1000) == 1000.0``, ``silu(-1000) == -0.0``).
+
+    Parameters
+    ----------
+    x : ndarray, any shape
+        Input. Not modified.
+
+    Returns
+    -------
+    out : ndarray, same shape and dtype as x
+        SiLU(x), every entry >= -0.2785.
+    cache : ndarray, same shape as x
+        The input x, unchanged, for ``silu_backward``.
+    """
+    sig, _ = sigmoid_forward(x)
+    out = x * sig
+    cache = x
+    return out, cache
+
+
+def silu_backward(dout, cache):
+    """Backward pass of SiLU.
+
+    By the product rule, ``d/dx [x * sigma(x)] = sigma(x) + x * sigma(x) * (1 - sigma(x))``
+    (the DSE cheat sheet's ``(1 + e^-x + x e^-x) / (1 + e^-x)**2``, rewritten so
+    that no exponential can overflow), so
+    ``dx = dout * sigma(x) * (1 + x * (1 - sigma(x)))``.
+
+    Parameters
+    ----------
+    dout : ndarray, any shape
+        Upstream gradient dL/dout. Not modified.
+    cache : ndarray, same shape as dout
+        The input x of ``silu_forward``.
+
+    Returns
+    -------
+    dx : ndarray, same shape and dtype as dout
+        Gradient with respect to x.
+    """
+    x = cache
+    sig, _ = sigmoid_forward(x)
+    dx = dout * sig * (1 + x * (1 - sig))
+    return dx
+
+
+def softmax(x):
+    """Softmax of each row: probabilities over the last axis.
+
+    ``out[i, j] = exp(x[i, j]) / sum_k exp(x[i, k])``. Subtracting each row's
+    maximum first (``x - max_k x[i, k]``) leaves the result unchanged and keeps
+    every exponent <= 0, so no exponential overflows, whatever the logits
+    (``softmax([[1000, 1000]]) == [[0.5, 0.5]]``). Every row of the result
+    sums to 1.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C)
+        Scores (logits): N examples, C classes. More generally (..., C): the
+        softmax is taken over the last axis. Not modified.
+
+    Returns
+    -------
+    probs : ndarray, same shape and dtype as x
+        The probabilities (only this array; softmax returns no cache).
+    """
+    shifted = x - np.max(x, axis=-1, keepdims=True)
+    exps = np.exp(shifted)
+    probs = exps / np.sum(exps, axis=-1, keepdims=True)
+    return probs

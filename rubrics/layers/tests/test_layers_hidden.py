@@ -1,8 +1,11 @@
-"""Hidden tests of the `layers` assignment (slice: affine and ReLU).
+"""Hidden tests of the `layers` assignment: the affine layer, ReLU, and the check
+that no function of the assignment modifies its inputs.
 
-Targets for gradients are central-difference gradients of the *reference*
-forward pass, so a backward that is consistent with a wrong forward cannot pass.
-Every input is drawn from ``rng`` (seeded from the run's seed and the test id).
+The other activations are in test_activations_hidden.py, softmax in
+test_softmax_hidden.py. Targets for gradients are central-difference gradients
+of the *reference* forward pass, so a backward that is consistent with a wrong
+forward cannot pass. Every input is drawn from ``rng`` (seeded from the run's
+seed and the test id).
 """
 
 import math
@@ -11,6 +14,7 @@ import numpy as np
 import pytest
 
 from grader.comparison import RTOL_NUMERIC, check_array, check_tuple, check_unchanged
+from grader.failure import MismatchError
 from grader.gradcheck import numerical_gradient_array
 
 # (shape of x, M): 2-D, a batch of one, and 3-D / 4-D inputs that must be flattened.
@@ -26,6 +30,17 @@ def affine_inputs(rng, x_shape, m):
 def student_affine_backward(student, x, w, b, dout):
     _, cache = check_tuple(student.affine_forward(x, w, b), length=2, name="affine_forward(x, w, b)")
     return check_tuple(student.affine_backward(dout, cache), length=3, name="affine_backward(dout, cache)")
+
+
+def dw_mistakes(x, dout):
+    x_flat = x.reshape(x.shape[0], -1)
+    return {"dw = dout.T @ x_flat is the transpose of the right result; dw = x_flat.T @ dout "
+            "has the shape of w, (D, M)": (x_flat.T @ dout).T}
+
+
+def db_mistakes(dout):
+    return {"db was summed over axis 1 (each example's M outputs) instead of axis 0 "
+            "(the batch of N examples)": dout.sum(axis=1)}
 
 
 @pytest.mark.item("affine_forward")
@@ -54,7 +69,7 @@ def test_affine_backward_dw_matches_numerical_gradient(student, ref, rng, x_shap
     dout = rng.standard_normal((x_shape[0], m))
     _, dw, _ = student_affine_backward(student, x, w, b, dout)
     target = numerical_gradient_array(lambda v: ref.affine_forward(x, v, b)[0], w, dout)
-    check_array(dw, target, name="dw", rtol=RTOL_NUMERIC, batch_size=x_shape[0])
+    check_array(dw, target, name="dw", rtol=RTOL_NUMERIC, batch_size=x_shape[0], likely=dw_mistakes(x, dout))
 
 
 @pytest.mark.item("affine_backward_db")
@@ -64,7 +79,7 @@ def test_affine_backward_db_matches_numerical_gradient(student, ref, rng, x_shap
     dout = rng.standard_normal((x_shape[0], m))
     _, _, db = student_affine_backward(student, x, w, b, dout)
     target = numerical_gradient_array(lambda v: ref.affine_forward(x, w, v)[0], b, dout)
-    check_array(db, target, name="db", rtol=RTOL_NUMERIC, batch_size=x_shape[0])
+    check_array(db, target, name="db", rtol=RTOL_NUMERIC, batch_size=x_shape[0], likely=db_mistakes(dout))
 
 
 @pytest.mark.item("relu_forward")
@@ -103,22 +118,51 @@ def test_relu_backward_is_zero_at_the_kink(student, rng):
     check_array(dx, np.where(x > 0, dout, 0.0), name="dx (the handout takes the derivative at 0 as 0)")
 
 
+# Every pair of functions, with the keyword arguments it is called with. The forward
+# pass gets x (and w, b); its backward gets dout and the forward's own cache.
+LAYERS = [
+    ("affine", {}),
+    ("relu", {}),
+    ("sigmoid", {}),
+    ("tanh", {}),
+    ("leaky_relu", {"alpha": 0.1}),
+    ("elu", {"alpha": 1.5}),
+    ("softplus", {}),
+    ("silu", {}),
+]
+
+
+def check_arrays_unchanged(before, after, *, name):
+    """Every array in ``before`` (an array, or a tuple/list/dict holding arrays) is as it was in ``after``.
+    Anything else (numbers, handles of objects kept in the worker) is not compared."""
+    if isinstance(before, np.ndarray):
+        check_unchanged(before, after, name=name)
+    elif isinstance(before, (tuple, list, dict)):
+        if type(after) is not type(before) or len(after) != len(before):
+            raise MismatchError(f"{name} was modified in place by the function (its length changed); "
+                                "inputs must not be mutated")
+        keys = before.keys() if isinstance(before, dict) else range(len(before))
+        for key in keys:
+            if isinstance(before, dict) and key not in after:
+                raise MismatchError(f"{name}[{key!r}] was removed by the function; inputs must not be mutated")
+            check_arrays_unchanged(before[key], after[key], name=f"{name}[{key!r}]")
+
+
 @pytest.mark.item("inputs_unchanged")
 def test_no_function_modifies_its_inputs(student, rng):
     x, w, b = affine_inputs(rng, (4, 3, 2), 5)
-    x[0, 0, 0] = -1.0  # guarantee negative entries for ReLU
-    dout = rng.standard_normal((4, 5))
-    calls = [
-        ("affine_forward", (x, w, b), ("x", "w", "b")),
-        ("relu_forward", (x,), ("x",)),
-    ]
-    for name, args, labels in calls:
-        _, after = getattr(student, name).with_args(*args)
+    x[0, 0, :] = [-1.0, 0.0]  # guarantee negative entries and a kink for the activations
+    for layer, kwargs in LAYERS:
+        forward, backward = f"{layer}_forward", f"{layer}_backward"
+        args, labels = ((x, w, b), ("x", "w", "b")) if layer == "affine" else ((x,), ("x",))
+        result, after = getattr(student, forward).with_args(*args, **kwargs)
         for label, before, now in zip(labels, args, after):
-            check_unchanged(before, now, name=f"{name}: {label}")
-    for forward, backward, args in (("affine_forward", "affine_backward", (x, w, b)),
-                                    ("relu_forward", "relu_backward", (x,))):
-        _, cache = check_tuple(getattr(student, forward)(*args), length=2, name=f"{forward}(...)")
-        upstream = dout if backward == "affine_backward" else rng.standard_normal(x.shape)
-        _, after = getattr(student, backward).with_args(upstream, cache)
-        check_unchanged(upstream, after[0], name=f"{backward}: dout")
+            check_unchanged(before, now, name=f"{forward}: {label}")
+        _, cache = check_tuple(result, length=2, name=f"{forward}(...)")
+        dout = rng.standard_normal((x.shape[0], w.shape[1]) if layer == "affine" else x.shape)
+        _, after = getattr(student, backward).with_args(dout, cache)
+        check_unchanged(dout, after[0], name=f"{backward}: dout")
+        check_arrays_unchanged(cache, after[1], name=f"{backward}: the cache")
+    logits = x.reshape(x.shape[0], -1)
+    _, after = student.softmax.with_args(logits)
+    check_unchanged(logits, after[0], name="softmax: x")
