@@ -180,6 +180,9 @@ class WorkerProcess:
                      timeout=self.limits.start_timeout)
 
     # -- background readers ---------------------------------------------------
+    # The reader threads own their pipes and close them at EOF. kill() must not close
+    # them under a blocked reader: if a process that escaped the kill (setsid) still
+    # holds the pipe, close() would wait for the reader forever.
     def _read_replies(self) -> None:
         try:
             while True:
@@ -189,6 +192,8 @@ class WorkerProcess:
                     return
         except (protocol.ProtocolError, OSError, ValueError) as exc:
             self._replies.put(exc)
+        finally:
+            _close_quietly(self.process.stdout)
 
     def _read_output(self) -> None:
         # Why a cap: a print in an infinite loop must not fill the grader's memory;
@@ -206,6 +211,8 @@ class WorkerProcess:
                         self._output += chunk[:room]
         except (OSError, ValueError):
             return
+        finally:
+            _close_quietly(stream)
 
     def take_output(self) -> tuple[str, int]:
         """(captured output so far as text, total bytes printed); clears the capture."""
@@ -274,11 +281,14 @@ class WorkerProcess:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass
-            for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
-                try:
-                    stream.close()
-                except OSError:
-                    pass
+            _close_quietly(self.process.stdin)  # stdout and stderr are closed by their readers
         shutil.rmtree(self._workdir, ignore_errors=True)
 
     close = kill
+
+
+def _close_quietly(stream) -> None:
+    try:
+        stream.close()
+    except (OSError, ValueError):
+        pass

@@ -192,3 +192,23 @@ def test_time_limit_gives_one_block_of_calls_a_longer_budget(student_code):
         assert probe.slow(SHORT_LIMITS.call_timeout + 0.5) == SHORT_LIMITS.call_timeout + 0.5
     with pytest.raises(StudentCodeError, match=f"did not return within {SHORT_LIMITS.call_timeout:g} s"):
         probe.slow(SHORT_LIMITS.call_timeout + 0.5)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="setsid")
+def test_a_child_that_escapes_the_process_group_cannot_hang_the_grader(student_code):
+    source = PROBE + '''
+def escape_and_hang():
+    if os.fork() == 0:
+        os.setsid()
+        import time
+        time.sleep(20)
+        os._exit(0)
+    while True:
+        pass
+'''
+    probe = student_code(source, "subprocess")
+    started = time.monotonic()
+    with pytest.raises(StudentCodeError, match="did not return within"):
+        probe.escape_and_hang()
+    probe.close()
+    assert time.monotonic() - started < SHORT_LIMITS.call_timeout + 10
