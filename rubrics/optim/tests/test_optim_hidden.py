@@ -1,0 +1,453 @@
+"""Hidden tests of the `optim` assignment.
+
+Update rules are graded on the weights they produce over several consecutive
+steps, with the state carried through the config dict the student returns
+(``w, config = student.adam(w, dw, config)``). The gradients change every step:
+they are the gradients of a fixed quadratic, f(w) = 0.5 * sum(a * (w - c)**2),
+at the current weights. The reference runs the same loop on its own weights, and
+the first step whose weights differ fails ("w after step 3: ..."). Shapes are
+1-D, 2-D and 3-D; their sizes and every value come from ``rng``.
+
+The momentum rules are graded on the weights only: the handout accepts either
+sign convention of the velocity, so only its presence (an array shaped like w)
+is checked. The state of AdaGrad, RMSProp, Adadelta and Adam is unambiguous and
+is compared with the reference's after each step, on a fixed sequence of
+gradients, under the rule's ``_config`` item together with the defaults.
+
+Where a known mistake (Adam without bias correction, epsilon on the wrong side
+of a square root, a velocity that is never stored...) reproduces the student's
+numbers, the feedback names it: the tests simulate each of those mistakes with
+trusted code below.
+"""
+
+import contextlib
+import functools
+
+import numpy as np
+import pytest
+
+from grader.comparison import check_array, check_scalar, check_tuple, check_unchanged
+from grader.failure import MismatchError, StudentCodeError
+
+STEPS = 5
+NDIMS = (1, 2, 3)  # w is 1-D, 2-D or 3-D; its sizes come from rng
+RULES = ("sgd", "sgd_momentum", "nesterov_momentum", "adagrad", "rmsprop", "adadelta", "adam")
+
+DEFAULTS = {
+    "sgd": {"learning_rate": 1e-2},
+    "sgd_momentum": {"learning_rate": 1e-2, "momentum": 0.9},
+    "nesterov_momentum": {"learning_rate": 1e-2, "momentum": 0.9},
+    "adagrad": {"learning_rate": 1e-2, "epsilon": 1e-8},
+    "rmsprop": {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8},
+    "adadelta": {"learning_rate": 1.0, "decay_rate": 0.95, "epsilon": 1e-6},
+    "adam": {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8},
+}
+# Why these values: every one differs from its default, and each epsilon is large
+# next to sqrt(cache) (gradients are O(1)), so where epsilon is added changes the
+# weights by far more than the tolerance.
+CUSTOM = {
+    "sgd": {"learning_rate": 0.05},
+    "sgd_momentum": {"learning_rate": 0.05, "momentum": 0.6},
+    "nesterov_momentum": {"learning_rate": 0.04, "momentum": 0.7},
+    "adagrad": {"learning_rate": 0.1, "epsilon": 0.3},
+    "rmsprop": {"learning_rate": 0.02, "decay_rate": 0.9, "epsilon": 0.05},
+    "adadelta": {"learning_rate": 0.5, "decay_rate": 0.8, "epsilon": 1e-3},
+    "adam": {"learning_rate": 0.02, "beta1": 0.8, "beta2": 0.95, "epsilon": 0.05},
+}
+STATE = {"adagrad": ("cache",), "rmsprop": ("cache",), "adadelta": ("cache", "delta_cache"),
+         "adam": ("m", "v", "t")}
+VELOCITY_RULES = ("sgd_momentum", "nesterov_momentum")
+# Why 1e-5: with the default epsilons (1e-8, 1e-6 for Adadelta) sqrt(cache) is then
+# comparable to sqrt(epsilon), so epsilon inside instead of outside the square
+# root changes the first step several-fold.
+SMALL = 1e-5
+
+
+# -- the problem -------------------------------------------------------------------------
+class Quadratic:
+    """f(w) = 0.5 * sum(a * (w - c)**2), curvatures a in [0.5, 4]: ill-conditioned, so the
+    gradient a * (w - c) changes every step. ``scale`` shrinks w0 and c (and so the gradients)."""
+
+    def __init__(self, rng, shape, scale=1.0):
+        self.a = rng.uniform(0.5, 4.0, size=shape)
+        self.c = scale * rng.standard_normal(shape)
+        self.w0 = scale * rng.standard_normal(shape)
+
+    def grad(self, w):
+        return self.a * (w - self.c)
+
+
+# -- known mistakes, simulated with trusted code (config already holds every default) ------
+def sgd_variant(w, dw, c, *, uphill=False):
+    return (w + c["learning_rate"] * dw if uphill else w - c["learning_rate"] * dw), c
+
+
+def momentum_variant(w, dw, c, *, nesterov=False, store=True):
+    old = c.get("velocity", 0.0)
+    v = c["momentum"] * old + dw
+    step = dw + c["momentum"] * v if nesterov else v
+    return w - c["learning_rate"] * step, (dict(c, velocity=v) if store else c)
+
+
+def adagrad_variant(w, dw, c, *, eps_inside=False, accumulate=True):
+    cache = (c.get("cache", 0.0) if accumulate else 0.0) + dw * dw
+    root = np.sqrt(cache + c["epsilon"]) if eps_inside else np.sqrt(cache) + c["epsilon"]
+    return w - c["learning_rate"] * dw / root, dict(c, cache=cache)
+
+
+def rmsprop_variant(w, dw, c, *, eps_inside=False, swapped=False):
+    keep = 1.0 - c["decay_rate"] if swapped else c["decay_rate"]
+    cache = keep * c.get("cache", 0.0) + (1.0 - keep) * dw * dw
+    root = np.sqrt(cache + c["epsilon"]) if eps_inside else np.sqrt(cache) + c["epsilon"]
+    return w - c["learning_rate"] * dw / root, dict(c, cache=cache)
+
+
+def adadelta_variant(w, dw, c, *, eps_outside=False, update_delta_cache=True, scaled_delta_cache=False):
+    rho, eps, lr = c["decay_rate"], c["epsilon"], c["learning_rate"]
+    cache = rho * c.get("cache", 0.0) + (1.0 - rho) * dw * dw
+    previous = c.get("delta_cache", 0.0)
+    if eps_outside:
+        delta = -(np.sqrt(previous) + eps) / (np.sqrt(cache) + eps) * dw
+    else:
+        delta = -np.sqrt(previous + eps) / np.sqrt(cache + eps) * dw
+    accumulated = lr * delta if scaled_delta_cache else delta
+    delta_cache = rho * previous + (1.0 - rho) * accumulated**2 if update_delta_cache else previous + 0.0 * dw
+    return w + lr * delta, dict(c, cache=cache, delta_cache=delta_cache)
+
+
+def adam_variant(w, dw, c, *, correction="powered", eps_inside=False, store_corrected=False, t_stored=True):
+    b1, b2 = c["beta1"], c["beta2"]
+    t = c.get("t", 0) + 1
+    m = b1 * c.get("m", 0.0) + (1.0 - b1) * dw
+    v = b2 * c.get("v", 0.0) + (1.0 - b2) * dw * dw
+    if correction == "powered":
+        m_hat, v_hat = m / (1.0 - b1**t), v / (1.0 - b2**t)
+    elif correction == "unpowered":
+        m_hat, v_hat = m / (1.0 - b1), v / (1.0 - b2)
+    else:
+        m_hat, v_hat = m, v
+    root = np.sqrt(v_hat + c["epsilon"]) if eps_inside else np.sqrt(v_hat) + c["epsilon"]
+    stored_m, stored_v = (m_hat, v_hat) if store_corrected else (m, v)
+    return w - c["learning_rate"] * m_hat / root, dict(c, t=t if t_stored else 0, m=stored_m, v=stored_v)
+
+
+P = functools.partial
+EPS_INSIDE = ("epsilon was added inside the square root, sqrt(cache + epsilon); this assignment adds it "
+              "outside: dw / (sqrt(cache) + epsilon)")
+# rule: {likely cause: the mistaken rule}
+MISTAKES = {
+    "sgd": {"the step goes up the gradient: next_w = w - learning_rate * dw": P(sgd_variant, uphill=True)},
+    "sgd_momentum": {
+        "the velocity is not carried over from one step to the next: store the new velocity in "
+        "config['velocity'] and read it back on the next call": P(momentum_variant, store=False),
+        "this is Nesterov's update; sgd_momentum steps by the velocity alone": P(momentum_variant, nesterov=True),
+    },
+    "nesterov_momentum": {
+        "this is plain momentum: Nesterov's step also looks ahead, next_w = w - momentum * v_old + "
+        "(1 + momentum) * v": momentum_variant,
+        "the velocity is not carried over from one step to the next: store the new velocity in "
+        "config['velocity'] and read it back on the next call": P(momentum_variant, nesterov=True, store=False),
+    },
+    "adagrad": {
+        EPS_INSIDE: P(adagrad_variant, eps_inside=True),
+        "the cache holds only the last squared gradient: AdaGrad sums them over all steps, cache += dw**2":
+            P(adagrad_variant, accumulate=False),
+    },
+    "rmsprop": {
+        EPS_INSIDE: P(rmsprop_variant, eps_inside=True),
+        "decay_rate and 1 - decay_rate are swapped: cache = decay_rate * cache + (1 - decay_rate) * dw**2":
+            P(rmsprop_variant, swapped=True),
+    },
+    "adadelta": {
+        "epsilon was added outside the square roots; Adadelta adds it inside both, "
+        "RMS[x] = sqrt(E[x^2] + epsilon)": P(adadelta_variant, eps_outside=True),
+        "config['delta_cache'] (E[delta^2]) is never updated: after the step, delta_cache = decay_rate * "
+        "delta_cache + (1 - decay_rate) * delta**2": P(adadelta_variant, update_delta_cache=False),
+        "delta_cache accumulated the step after the learning rate; it accumulates delta itself, and the "
+        "weights move by learning_rate * delta": P(adadelta_variant, scaled_delta_cache=True),
+    },
+    "adam": {
+        "no bias correction: divide m by (1 - beta1**t) and v by (1 - beta2**t)": P(adam_variant, correction="none"),
+        "the bias correction divides by 1 - beta instead of 1 - beta**t (t = the number of steps so far)":
+            P(adam_variant, correction="unpowered"),
+        EPS_INSIDE.replace("cache", "v_hat"): P(adam_variant, eps_inside=True),
+        "config['m'] and config['v'] hold the bias-corrected moments: store the raw m and v, "
+        "and correct copies of them": P(adam_variant, store_corrected=True),
+        "t is not carried over from one step to the next (every step is treated as the first): store it "
+        "in config['t']": P(adam_variant, t_stored=False),
+    },
+}
+
+
+def filled(rule, fn):
+    """A trusted mistaken rule with the contract's None config and defaults."""
+    return lambda w, dw, config: fn(w, dw, dict(DEFAULTS[rule], **(config or {})))
+
+
+def simulate(rule_fn, w0, config, steps, *, grad=None, ws=None, dws=None):
+    """[(w, config) after step k] for k = 1..steps: closed loop (dw = grad(w)) or on fixed
+    (ws, dws)."""
+    out, w = [], w0
+    for k in range(steps):
+        if ws is not None:
+            w = ws[k]
+        w, config = rule_fn(w, grad(w) if grad else dws[k], config)
+        out.append((w, config))
+    return out
+
+
+# -- calling the student -------------------------------------------------------------------
+@contextlib.contextmanager
+def during(label):
+    """Say where a crash or an unusable return value happened."""
+    try:
+        yield
+    except StudentCodeError as exc:
+        raise StudentCodeError(f"{label}: {exc}") from None
+
+
+def update(student, rule, w, dw, config, *, label):
+    """The student's (next_w, config), checked to be a pair whose config is a dict."""
+    with during(label):
+        result = getattr(student, rule)(w, dw, config)
+    next_w, config = check_tuple(result, length=2, name=f"{rule}(w, dw, config) ({label})")
+    if not isinstance(config, dict):
+        raise MismatchError(f"config {label}: {rule} returned {type(config).__name__} as its second value; "
+                            "return the config dict (hyperparameters and state) for the next call")
+    return next_w, config
+
+
+def entry(config, key, *, rule, label):
+    if key not in config:
+        raise MismatchError(f"config['{key}'] {label}: missing; {rule} must store {key!r} in the config "
+                            "it returns" + (" (config.setdefault)" if key in DEFAULTS[rule] else ""))
+    return config[key]
+
+
+def describe(config):
+    return ", ".join(f"{k}={v:g}" for k, v in config.items())
+
+
+def check_trajectory(student, ref, rule, problem, config, *, what="", steps=STEPS):
+    """Run student and reference side by side; fail at the first step whose weights differ."""
+    expected = simulate(getattr(ref, rule), problem.w0, None if config is None else dict(config), steps,
+                        grad=problem.grad)
+    mistakes = {cause: simulate(filled(rule, fn), problem.w0, config, steps, grad=problem.grad)
+                for cause, fn in MISTAKES.get(rule, {}).items()}
+    w, state = problem.w0.copy(), None if config is None else dict(config)
+    for k in range(1, steps + 1):
+        w, state = update(student, rule, w, problem.grad(w), state, label=f"after step {k}{what}")
+        check_array(w, expected[k - 1][0], name=f"w after step {k}{what}",
+                    likely={cause: run[k - 1][0] for cause, run in mistakes.items()})
+
+
+def per_rule(rules, suffix="", ndims=None):
+    if ndims is None:
+        return [pytest.param(rule, marks=pytest.mark.item(rule + suffix), id=rule) for rule in rules]
+    return [pytest.param(rule, ndim, marks=pytest.mark.item(rule + suffix), id=f"{rule}-{ndim}d")
+            for rule in rules for ndim in ndims]
+
+
+# -- update rules: the weights over several steps --------------------------------------------
+@pytest.mark.parametrize("rule,ndim", per_rule(RULES, ndims=NDIMS))
+def test_weights_over_several_steps_with_default_hyperparameters(student, ref, rng, rule, ndim):
+    shape = tuple(int(n) for n in rng.integers(2, 7, size=ndim))
+    check_trajectory(student, ref, rule, Quadratic(rng, shape), None)
+
+
+@pytest.mark.parametrize("rule", per_rule(RULES))
+def test_weights_over_several_steps_with_the_callers_hyperparameters(student, ref, rng, rule):
+    config = CUSTOM[rule]
+    check_trajectory(student, ref, rule, Quadratic(rng, (5, 4)), config, what=f" ({describe(config)})")
+
+
+@pytest.mark.parametrize("rule", per_rule(("adagrad", "rmsprop", "adadelta", "adam")))
+def test_weights_over_several_steps_with_tiny_gradients_where_epsilon_matters(student, ref, rng, rule):
+    check_trajectory(student, ref, rule, Quadratic(rng, (3, 4), scale=SMALL), None,
+                     what=" (gradients of about 1e-5, default epsilon)")
+
+
+@pytest.mark.parametrize("rule", per_rule(VELOCITY_RULES))
+def test_momentum_keeps_moving_when_the_gradient_vanishes(student, ref, rng, rule):
+    """A few steps with gradients, then zero gradients: only the velocity moves w."""
+    w0 = rng.standard_normal((6,))
+    dws = [rng.standard_normal((6,)) for _ in range(2)] + [np.zeros(6)] * 3
+    expected = simulate(getattr(ref, rule), w0, None, len(dws), dws=dws)
+    w, config = w0, None
+    for k, dw in enumerate(dws, start=1):
+        what = " (zero gradient)" if not dw.any() else ""
+        w, config = update(student, rule, w, dw, config, label=f"after step {k}{what}")
+        check_array(w, expected[k - 1][0], name=f"w after step {k}{what}")
+
+
+# -- update rules: config (defaults and state) ---------------------------------------------------
+@pytest.mark.parametrize("rule", per_rule(RULES, "_config"))
+def test_defaults_are_filled_into_config_when_config_is_omitted(student, rng, rule):
+    w = rng.standard_normal((3, 2))
+    label = f"after step 1 (called as {rule}(w, dw), without a config)"
+    with during(label):
+        result = getattr(student, rule)(w, rng.standard_normal((3, 2)))
+    _, config = check_tuple(result, length=2, name=f"{rule}(w, dw) ({label})")
+    if not isinstance(config, dict):
+        raise MismatchError(f"config {label}: {rule} returned {type(config).__name__}; return the config dict")
+    for key, value in DEFAULTS[rule].items():
+        check_scalar(entry(config, key, rule=rule, label=label), value, name=f"config['{key}'] {label}")
+
+
+@pytest.mark.parametrize("rule", per_rule(RULES, "_config"))
+def test_the_callers_hyperparameters_are_kept_and_the_others_filled_in(student, rng, rule):
+    given = {k: v for i, (k, v) in enumerate(CUSTOM[rule].items()) if i % 2 == 0}
+    label = f"after step 1 with config {{{describe(given)}}}"
+    w = rng.standard_normal((4,))
+    _, config = update(student, rule, w, rng.standard_normal((4,)), dict(given), label=label)
+    for key, value in {**DEFAULTS[rule], **given}.items():
+        check_scalar(entry(config, key, rule=rule, label=label), value, name=f"config['{key}'] {label}")
+
+
+@pytest.mark.parametrize("rule", per_rule(VELOCITY_RULES, "_config"))
+def test_velocity_is_stored_in_config_as_an_array_shaped_like_w(student, rng, rule):
+    shape = (2, 5)
+    config = None
+    for k in range(1, 4):
+        label = f"after step {k}"
+        _, config = update(student, rule, rng.standard_normal(shape), rng.standard_normal(shape), config,
+                           label=label)
+        velocity = entry(config, "velocity", rule=rule, label=label)
+        if not isinstance(velocity, np.ndarray) or velocity.shape != shape:
+            got = f"shape {velocity.shape}" if isinstance(velocity, np.ndarray) else type(velocity).__name__
+            raise MismatchError(f"config['velocity'] {label}: expected an array of w's shape {shape}, got {got}")
+
+
+STATE_CONFIGS = {"defaults": None, "custom": CUSTOM}
+
+
+@pytest.mark.parametrize("hyperparameters", sorted(STATE_CONFIGS))
+@pytest.mark.parametrize("rule", per_rule(sorted(STATE), "_config"))
+def test_state_in_config_after_each_step_matches_reference(student, ref, rng, rule, hyperparameters):
+    """On fixed weights and gradients (so a wrong step cannot spoil the state)."""
+    shape = (3, 4)
+    config = None if STATE_CONFIGS[hyperparameters] is None else dict(CUSTOM[rule])
+    what = "" if config is None else f" ({describe(config)})"
+    ws = [rng.standard_normal(shape) for _ in range(4)]
+    dws = [rng.standard_normal(shape) for _ in range(4)]
+    expected = simulate(getattr(ref, rule), None, None if config is None else dict(config), 4, ws=ws, dws=dws)
+    mistakes = {cause: simulate(filled(rule, fn), None, config, 4, ws=ws, dws=dws)
+                for cause, fn in MISTAKES[rule].items()}
+    state = None if config is None else dict(config)
+    for k in range(1, 5):
+        label = f"after step {k}{what}"
+        _, state = update(student, rule, ws[k - 1], dws[k - 1], state, label=label)
+        for key in STATE[rule]:
+            got, want = entry(state, key, rule=rule, label=label), expected[k - 1][1][key]
+            if key == "t":
+                check_scalar(got, want, name=f"config['t'] {label}", likely={
+                    f"t is one ahead: after step {k} it must be {k} (t = 0 before the first step, incremented "
+                    "at the start of each step, before the bias correction uses it)": np.float64(want + 1),
+                    f"t is one behind: after step {k} it must be {k}; increment it at the start of each step, "
+                    "before the bias correction uses it": np.float64(want - 1)})
+                continue
+            check_array(got, want, name=f"config['{key}'] {label}",
+                        likely={cause: run[k - 1][1][key] for cause, run in mistakes.items()})
+
+
+# -- schedules -------------------------------------------------------------------------------
+def schedule_mistakes(name, base_lr, params):
+    """{cause: lr(step)} of known mistakes of schedule ``name``."""
+    if name == "step_decay":
+        gamma = params.get("gamma", 0.1)
+        return {"the decay applies from the milestone step itself on: count the milestones m with step >= m":
+                lambda s: base_lr * gamma ** sum(1 for m in params["milestones"] if s > m)}
+    if name in ("cosine_decay", "linear_decay"):
+        total = params["total_steps"]
+        shape = (lambda t: 0.5 * (1 + np.cos(np.pi * t / total))) if name == "cosine_decay" else \
+            (lambda t: 1 - t / total)
+        return {"after total_steps the learning rate stays at its final value, 0: use t = min(step, total_steps)":
+                lambda s: base_lr * shape(s),
+                "t must go from 0 to total_steps, not from 1": lambda s: base_lr * shape(min(s + 1, total))}
+    if name == "inverse_sqrt_decay":
+        return {"step counts from 0 and the lecture's t from 1: lr = base_lr / sqrt(step + 1)":
+                lambda s: base_lr / np.sqrt(s) if s else np.inf}
+    warm = params["warmup_steps"]
+    return {"the warmup starts at 0 on step 0: lr = base_lr * step / warmup_steps":
+            lambda s: base_lr * min(1.0, (s + 1) / warm),
+            "after warmup_steps the learning rate stays at base_lr": lambda s: base_lr * s / warm}
+
+
+def check_schedule(student, ref, name, base_lr, params, steps):
+    what = ", ".join([f"base_lr={base_lr:g}"] + [f"{k}={v}" for k, v in params.items()])
+    mistakes = schedule_mistakes(name, base_lr, params)
+    for step in steps:
+        label = f"lr at step {step} ({what})"
+        with during(label):
+            lr = getattr(student, name)(step, base_lr, **params)
+        check_scalar(lr, getattr(ref, name)(step, base_lr, **params), name=label,
+                     likely={cause: np.float64(f(step)) for cause, f in mistakes.items()})
+
+
+def random_base_lr(rng):
+    return float(np.round(rng.uniform(0.01, 1.0), 4))
+
+
+@pytest.mark.item("step_decay")
+def test_step_decay_around_random_milestones(student, ref, rng):
+    milestones = sorted(int(m) for m in rng.choice(np.arange(1, 40), size=3, replace=False))
+    params = {"milestones": milestones, "gamma": float(np.round(rng.uniform(0.2, 0.7), 3))}
+    check_schedule(student, ref, "step_decay", random_base_lr(rng), params, range(milestones[-1] + 4))
+
+
+@pytest.mark.item("step_decay")
+def test_step_decay_with_the_lectures_milestones_and_the_default_gamma(student, ref, rng):
+    steps = [0, 1, 29, 30, 31, 59, 60, 61, 89, 90, 91, 150]
+    check_schedule(student, ref, "step_decay", random_base_lr(rng), {"milestones": [30, 60, 90]}, steps)
+
+
+@pytest.mark.item("step_decay")
+def test_step_decay_with_a_milestone_at_step_0(student, ref, rng):
+    check_schedule(student, ref, "step_decay", random_base_lr(rng), {"milestones": [0, 3], "gamma": 0.5}, range(6))
+
+
+DECAYS = [pytest.param(name, marks=pytest.mark.item(name), id=name) for name in ("cosine_decay", "linear_decay")]
+
+
+@pytest.mark.parametrize("name", DECAYS)
+def test_decay_over_random_total_steps_and_after_them(student, ref, rng, name):
+    total = int(rng.integers(5, 40))
+    check_schedule(student, ref, name, random_base_lr(rng), {"total_steps": total}, range(total + 5))
+
+
+@pytest.mark.parametrize("name", DECAYS)
+def test_decay_over_a_single_step(student, ref, rng, name):
+    check_schedule(student, ref, name, random_base_lr(rng), {"total_steps": 1}, range(4))
+
+
+@pytest.mark.item("inverse_sqrt_decay")
+def test_inverse_sqrt_decay_from_step_0(student, ref, rng):
+    check_schedule(student, ref, "inverse_sqrt_decay", random_base_lr(rng), {}, [*range(30), 99, 9999, 123456])
+
+
+@pytest.mark.item("linear_warmup")
+def test_linear_warmup_over_random_warmup_steps_and_after_them(student, ref, rng):
+    warm = int(rng.integers(3, 30))
+    check_schedule(student, ref, "linear_warmup", random_base_lr(rng), {"warmup_steps": warm}, range(warm + 5))
+
+
+@pytest.mark.item("linear_warmup")
+def test_linear_warmup_of_a_single_step(student, ref, rng):
+    check_schedule(student, ref, "linear_warmup", random_base_lr(rng), {"warmup_steps": 1}, range(4))
+
+
+# -- no rule modifies w or dw -------------------------------------------------------------------
+@pytest.mark.item("inputs_unchanged")
+def test_no_update_rule_modifies_w_or_dw(student, rng):
+    for rule in RULES:
+        config = None
+        for k in range(1, 3):
+            w, dw = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+            with during(f"{rule}, step {k}"):
+                result, after = getattr(student, rule).with_args(w, dw, config)
+            for position, before in enumerate((w, dw)):
+                check_unchanged(before, after[position], name=f"{rule} (step {k}): {('w', 'dw')[position]}")
+            if isinstance(result, (tuple, list)) and len(result) == 2 and isinstance(result[1], dict):
+                config = result[1]
+            else:
+                config = None
