@@ -36,7 +36,7 @@ from grader import archive
 SUBMISSION_SUFFIXES = {".py", ".ipynb", ".zip"}
 CANVAS_NAME = re.compile(r"^(?P<name>[^_]+)_(?P<late>LATE_)?(?P<user>\d+)_(?P<sub>\d+)_(?P<file>.+)$")
 CANVAS_RESUBMISSION = re.compile(r"^(?P<stem>.+?)-\d+(?P<suffix>\.[A-Za-z0-9]+)$")
-IGNORED = {"__MACOSX", ".DS_Store"}
+IGNORED = {"__MACOSX", ".DS_Store", "__pycache__"}
 
 
 class LayoutError(Exception):
