@@ -201,7 +201,10 @@ def test_forward_is_finite_and_right_at_large_inputs_and_at_zero(student, ref, c
 @per_case("backward")
 @pytest.mark.parametrize("kind", SHAPE_KINDS)
 def test_backward_matches_numerical_gradient(student, ref, rng, case, kind):
-    x = random_input(rng, case, kind)
+    # Clipped: where tanh or sigmoid saturate (|x| > 4) their derivative is ~1e-7 and a
+    # central difference keeps only ~4 digits of it; the edge test covers large |x|
+    # against the reference's analytic gradient instead.
+    x = np.clip(random_input(rng, case, kind), -4.0, 4.0)
     dout = rng.standard_normal(x.shape)
     dx = student_backward(student, case, x, dout)
     target = numerical_gradient_array(lambda v: getattr(ref, f"{case.name}_forward")(v, **case.kwargs)[0], x, dout)
