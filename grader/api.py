@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
+import shutil
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -25,7 +27,7 @@ def new_seed() -> int:
 
 def run(*, submission: Path, assignment: str, course: Path | None = None, output: Path | None = None,
         seed: int | None = None, limits: Limits = DEFAULT_LIMITS, sandbox_backend: str = DEFAULT_SANDBOX,
-        include_hidden: bool = True) -> dict:
+        include_hidden: bool = True, execute_notebook: bool = False) -> dict:
     """Grade one submission; write the result JSON to ``output`` if given; return it.
 
     Raises :class:`GraderError` only when nothing could be graded at all (unknown
@@ -36,10 +38,19 @@ def run(*, submission: Path, assignment: str, course: Path | None = None, output
     backend = sandbox.choose_backend(sandbox_backend)
     document = grading.grade(assignment=graded, submission=Path(submission),
                              seed=new_seed() if seed is None else seed, limits=limits,
-                             backend=backend, include_hidden=include_hidden)
+                             backend=backend, include_hidden=include_hidden, execute_notebook=execute_notebook,
+                             artifact_prefix=_artifact_prefix(output))
     if output is not None:
         result_module.write(Path(output), document)
     return document
+
+
+def _artifact_prefix(output: Path | None) -> str | None:
+    """Files attached by tests go beside the result: result.json -> result.<name>."""
+    if output is None:
+        return None
+    output = Path(output)
+    return str(output.with_name(output.stem + "."))
 
 
 @dataclasses.dataclass
@@ -70,8 +81,14 @@ def validate(*, assignment: str, course: Path | None = None, limits: Limits = DE
         if not path.is_file():
             checks.append(Check(label, False, f"{path} does not exist"))
             continue
-        document = grading.grade(assignment=graded, submission=path, seed=run_seed, limits=limits,
-                                 backend=backend)
+        with tempfile.TemporaryDirectory(prefix="nngrade-validate-") as folder:
+            # The submission as a student hands it in: the module, plus the reference
+            # versions of the modules it requires (a student brings their own).
+            shutil.copyfile(path, Path(folder) / path.name)
+            for module, dependency in graded.required_modules().items():
+                shutil.copyfile(dependency, Path(folder) / f"{module}.py")
+            document = grading.grade(assignment=graded, submission=Path(folder), seed=run_seed, limits=limits,
+                                     backend=backend)
         status = document["extra_data"]["status"]
         target = graded.rubric.max_score if want_full else 0
         ok = status == "graded" and document["score"] == target
@@ -135,3 +152,26 @@ def batch(*, submissions: Path, assignment: str, output: Path, course: Path | No
 
 class BatchWarning(UserWarning):
     """A batch runs, but with a setting that weakens it."""
+
+
+def local(*, path: Path | None = None, limits: Limits = DEFAULT_LIMITS, sandbox_backend: str = DEFAULT_SANDBOX,
+          seed: int | None = None, execute_notebook: bool = False):
+    """A student's check: the public tests on their file, in the assignment folder at or above
+    ``path`` (default: the working directory); see :mod:`grader.local`. Needs no course,
+    no solution and no hidden test."""
+    from grader import local as local_module
+
+    return local_module.run(path=Path.cwd() if path is None else Path(path), limits=limits,
+                            sandbox_backend=sandbox_backend, execute_notebook=execute_notebook,
+                            seed=local_module.LOCAL_SEED if seed is None else seed)
+
+
+def release(*, output: Path, assignments: list[str] | None = None, course: Path | None = None,
+            requirement: str | None = None, force: bool = False):
+    """Write what students get for each assignment (default: all) under ``output``;
+    refuse if any of it holds solution or hidden-test code. See :mod:`grader.release`."""
+    from grader import release as release_module
+
+    root = course_module.find_root(course)
+    return release_module.build(root=root, names=assignments, output=Path(output), force=force,
+                                requirement=requirement or release_module.DEFAULT_REQUIREMENT)

@@ -52,6 +52,7 @@ class Job:
     seed: int
     limits: Limits
     backend: str
+    artifact_prefix: str | None = None
 
 
 @dataclasses.dataclass
@@ -107,7 +108,7 @@ def grade_job(job: Job) -> dict:
     with _GRADING_LOCK:
         assignment = course.load(Path(job.course_root), job.assignment)
         return grading.grade(assignment=assignment, submission=Path(job.submission), seed=job.seed,
-                             limits=job.limits, backend=job.backend)
+                             limits=job.limits, backend=job.backend, artifact_prefix=job.artifact_prefix)
 
 
 def _pool_initializer() -> None:
@@ -259,7 +260,8 @@ def run(*, submissions: Path, assignment: str, outdir: Path, course_root: Path, 
                 continue
             job = Job(student_id=entry.student_id, submission=str(entry.path), assignment=assignment,
                       course_root=str(course_root), seed=student_seed(secret, assignment, entry.student_id),
-                      limits=limits, backend=backend)
+                      limits=limits, backend=backend,
+                      artifact_prefix=str(results_dir / result_name(entry.student_id).removesuffix("json")))
             pending_jobs[entry.student_id] = (job, entry)
         if on_start is not None:
             on_start(batch, len(pending_jobs))
@@ -296,7 +298,9 @@ def _execute(runner, pending_jobs, graded_assignment, policy, results_dir, docum
         while in_flight:
             done, _ = runner.wait(set(in_flight))
             for future in done:
-                sid = in_flight.pop(future)
+                sid = in_flight.pop(future, None)
+                if sid is None:  # already resubmitted after the pool broke, below
+                    continue
                 job, entry = pending_jobs[sid]
                 try:
                     document = future.result()

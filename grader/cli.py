@@ -6,6 +6,7 @@ written where possible), 2 a usage error.
 
 from __future__ import annotations
 
+import json
 import sys
 import warnings
 from pathlib import Path
@@ -27,7 +28,10 @@ sandbox_option = click.option("--sandbox", "sandbox_backend", type=click.Choice(
                               default=api.DEFAULT_SANDBOX, show_default=True,
                               help="How student code is isolated (auto: bwrap if installed).")
 timeout_option = click.option("--timeout", type=float, default=DEFAULT_LIMITS.call_timeout, show_default=True,
-                              help="Seconds each call into student code may take.")
+                              help="Seconds each call into student code (and its import) may take.")
+
+execute_option = click.option("--execute", is_flag=True,
+                              help="Notebooks: run every code cell in order (default: only definitions).")
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
@@ -47,15 +51,16 @@ def main() -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the result JSON.")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Run seed (default: fresh, recorded).")
+@execute_option
 @course_option
 @sandbox_option
 @timeout_option
-def run(submission, assignment, output, seed, course, sandbox_backend, timeout) -> None:
-    """Grade one SUBMISSION (a .py file, a folder or a .zip)."""
-    limits = DEFAULT_LIMITS.replace(call_timeout=timeout)
+def run(submission, assignment, output, seed, execute, course, sandbox_backend, timeout) -> None:
+    """Grade one SUBMISSION (a .py file, a .ipynb notebook, a folder or a .zip)."""
+    limits = DEFAULT_LIMITS.replace(call_timeout=timeout, import_timeout=timeout)
     try:
         document = api.run(submission=submission, assignment=assignment, course=course, output=output,
-                           seed=seed, limits=limits, sandbox_backend=sandbox_backend)
+                           seed=seed, limits=limits, sandbox_backend=sandbox_backend, execute_notebook=execute)
     except (GraderError, RuntimeError) as exc:
         click.echo(click.style("grader error: ", fg="red", bold=True) + str(exc), err=True)
         sys.exit(EXIT_GRADER_ERROR)
@@ -74,7 +79,7 @@ def run(submission, assignment, output, seed, course, sandbox_backend, timeout) 
 @timeout_option
 def validate(assignment, seed, course, sandbox_backend, timeout) -> None:
     """Check an assignment: rubric, tests for every item, reference full marks, starter zero."""
-    limits = DEFAULT_LIMITS.replace(call_timeout=timeout)
+    limits = DEFAULT_LIMITS.replace(call_timeout=timeout, import_timeout=timeout)
     checks = api.validate(assignment=assignment, course=course, limits=limits,
                           sandbox_backend=sandbox_backend, seed=seed)
     color = sys.stdout.isatty()
@@ -106,7 +111,7 @@ def validate(assignment, seed, course, sandbox_backend, timeout) -> None:
 def batch(submissions, assignment, output, jobs, resume, secret_file, dask_address, course, sandbox_backend,
           timeout) -> None:
     """Grade every submission in SUBMISSIONS (a folder or zip: plain, Gradescope export or Canvas download)."""
-    limits = DEFAULT_LIMITS.replace(call_timeout=timeout)
+    limits = DEFAULT_LIMITS.replace(call_timeout=timeout, import_timeout=timeout)
     state = {}
 
     def on_start(found, pending):
@@ -136,6 +141,56 @@ def batch(submissions, assignment, output, jobs, resume, secret_file, dask_addre
             state["bar"].__exit__(None, None, None)
     click.echo(summary.line())
     click.echo(f"  wrote {output}/grades.csv, summary.json, report.html and results/")
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON (for tools).")
+@execute_option
+@sandbox_option
+@timeout_option
+def local(path, as_json, execute, sandbox_backend, timeout) -> None:
+    """Check your work: run the public tests of the assignment in PATH (default: here).
+
+    Hidden tests run when you submit; the public result is not your final score."""
+    limits = DEFAULT_LIMITS.replace(call_timeout=timeout, import_timeout=timeout)
+    try:
+        outcome = api.local(path=path, limits=limits, sandbox_backend=sandbox_backend, execute_notebook=execute)
+    except (GraderError, RuntimeError) as exc:
+        click.echo(click.style("error: ", fg="red", bold=True) + str(exc), err=True)
+        sys.exit(EXIT_GRADER_ERROR)
+    from grader import local as local_module
+
+    if as_json:
+        click.echo(json.dumps(outcome.to_json(), indent=2))
+    else:
+        click.echo(local_module.render(outcome, color=local_module.supports_color()))
+    if outcome.document["extra_data"]["status"] == "grader_error":
+        sys.exit(EXIT_GRADER_ERROR)
+
+
+@main.command()
+@click.option("-a", "--assignment", "assignments", multiple=True,
+              help="Assignment to release (repeatable; default: every assignment).")
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write <assignment>/ folders into.")
+@click.option("--requirement", default=None,
+              help="Install line for the grader in requirements.txt (default: nngrade==<this version>).")
+@click.option("--force", is_flag=True, help="Replace release folders that already exist.")
+@course_option
+def release(assignments, output, requirement, force, course) -> None:
+    """Build what students get: starter, notebook, handout, public tests, public rubric, pinned grader."""
+    try:
+        released = api.release(output=output, assignments=list(assignments) or None, course=course,
+                               requirement=requirement, force=force)
+    except (GraderError, RuntimeError) as exc:
+        click.echo(click.style("error: ", fg="red", bold=True) + str(exc), err=True)
+        sys.exit(EXIT_GRADER_ERROR)
+    for entry in released:
+        click.echo(f"  {entry.assignment}: {entry.folder} ({len(entry.files)} files; no solution or hidden-test "
+                   "code found in them)")
+        for skipped in entry.skipped:
+            click.echo(f"    not copied: {skipped}")
 
 
 if __name__ == "__main__":  # pragma: no cover

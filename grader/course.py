@@ -72,6 +72,14 @@ class Assignment:
         folders = [self.public_tests] + ([self.hidden_tests] if hidden else [])
         return sorted(p for folder in folders if folder.is_dir() for p in folder.glob("test_*.py"))
 
+    def required_modules(self) -> dict[str, Path]:
+        """{module name: reference solution file} of the assignments this one requires."""
+        modules = {}
+        for name in self.rubric.requires:
+            other = load(self.root, name)
+            modules[other.module] = other.solution
+        return modules
+
     def rubric_sha256(self) -> str:
         """Hash of the rubric and every test file: changes whenever scoring may change."""
         digest = hashlib.sha256(self.rubric.raw)

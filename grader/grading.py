@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import notebook
 from grader import result as result_module
 from grader.course import Assignment
 from grader.failure import GraderError, StudentCodeError
@@ -28,6 +29,7 @@ from grader.limits import Limits
 from grader.plugin import GradingPlugin, Outcome
 from grader.proxy import StudentProxy
 from grader.sandbox import Sandbox
+from grader.storage import write_atomically
 from grader.submission import SubmissionError, stage
 
 # pytest options for a grading run. Each one keeps anything but our plugin and
@@ -48,18 +50,32 @@ PYTEST_ARGS = (
 )
 
 
-def load_reference(path: Path) -> types.ModuleType:
-    """Import the reference solution under a private name (never via sys.path)."""
+def load_reference(path: Path, requires: dict[str, Path] | None = None) -> types.ModuleType:
+    """Import the reference solution under a private name (never via sys.path).
+
+    ``requires`` maps module names the reference imports (``layers`` for mlp) to
+    their reference files; they are visible under those names only while it loads.
+    """
     if not path.is_file():
         raise GraderError(f"the reference solution {path} does not exist")
-    name = f"_nngrade_reference_{abs(hash(str(path)))}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
+    saved = {name: sys.modules.get(name) for name in (requires or {})}
     try:
-        spec.loader.exec_module(module)
-    except Exception as exc:
-        raise GraderError(f"the reference solution {path} failed to import: {exc!r}") from exc
-    return module
+        for name, dependency in (requires or {}).items():
+            sys.modules[name] = load_reference(dependency)
+        module_name = f"_nngrade_reference_{abs(hash(str(path)))}"
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            raise GraderError(f"the reference solution {path} failed to import: {exc!r}") from exc
+        return module
+    finally:
+        for name, previous in saved.items():
+            if previous is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = previous
 
 
 @contextlib.contextmanager
@@ -99,9 +115,14 @@ def run_tests(*, assignment: Assignment, plugin: GradingPlugin, test_files: list
 
 
 def grade(*, assignment: Assignment, submission: Path, seed: int, limits: Limits, backend: str,
-          include_hidden: bool = True) -> dict:
+          include_hidden: bool = True, execute_notebook: bool = False, artifact_prefix: str | None = None) -> dict:
     """Grade ``submission`` and return the validated result document (never raises for
-    anything the student did; grader faults are recorded in the document)."""
+    anything the student did; grader faults are recorded in the document).
+
+    A notebook submission runs only its definitions unless ``execute_notebook``
+    (see :mod:`grader.notebook`); what was skipped is said in the result's output.
+    Files the tests attach (the ``artifacts`` fixture) are written to
+    ``artifact_prefix + name`` when a prefix is given, and listed in extra_data."""
     started = time.monotonic()
     rubric = assignment.rubric
     provenance = {"assignment": assignment.name, "submission": Path(submission).name,
@@ -111,19 +132,21 @@ def grade(*, assignment: Assignment, submission: Path, seed: int, limits: Limits
     grader_errors: list[str] = []
     problem = ""
     workdir = Path(tempfile.mkdtemp(prefix="nngrade-"))
-    proxy = None
+    proxy = sandbox = None
     try:
         staged = stage(Path(submission), module=rubric.module, into=workdir)
         provenance["submission_sha256"] = staged.sha256
-        reference = load_reference(assignment.solution) if include_hidden else None
+        reference = load_reference(assignment.solution, assignment.required_modules()) if include_hidden else None
         sandbox = Sandbox(submission_dir=staged.staged, limits=limits, backend=backend,
                           hidden_paths=assignment.secret_paths + (Path(submission).resolve().parent,))
+        if staged.notebook:
+            sandbox = notebook.NotebookSandbox.like(sandbox, execute=execute_notebook)
         provenance["sandbox"] = backend
         proxy = StudentProxy(sandbox=sandbox, module=rubric.module, limits=limits)
         try:
             proxy.load()
         except StudentCodeError as exc:
-            problem = str(exc)
+            problem = notebook.problem(sandbox, rubric.module, str(exc))
         if not problem:
             plugin = GradingPlugin(student=proxy, reference=reference, seed=seed,
                                    item_ids={i.id for i in rubric.items})
@@ -133,6 +156,11 @@ def grade(*, assignment: Assignment, submission: Path, seed: int, limits: Limits
             code = run_tests(assignment=assignment, plugin=plugin, test_files=test_files)
             outcomes = plugin.outcomes
             grader_errors += plugin.collection_errors
+            if artifact_prefix is not None and plugin.attached.files:
+                provenance["artifacts"] = []
+                for name, data in sorted(plugin.attached.files.items()):
+                    write_atomically(Path(artifact_prefix + name), data)
+                    provenance["artifacts"].append(Path(artifact_prefix + name).name)
             if code not in (0, 1) and not plugin.collection_errors:
                 grader_errors.append(f"pytest stopped with exit code {code}")
     except SubmissionError as exc:
@@ -150,5 +178,8 @@ def grade(*, assignment: Assignment, submission: Path, seed: int, limits: Limits
     document = result_module.build(rubric=rubric, outcomes=outcomes, provenance=provenance,
                                    execution_time=time.monotonic() - started,
                                    submission_problem=problem, grader_errors=grader_errors)
+    notes = notebook.feedback(sandbox, rubric.module)
+    if notes:
+        document["output"] += "\n\n" + notes
     result_module.validate(document)
     return document

@@ -12,6 +12,8 @@ Fixtures (trusted process):
     A ``np.random.Generator`` seeded from the run's seed and the test's id.
 ``seed``
     The run's seed (an int).
+``artifacts``
+    :class:`Artifacts`: files attached to the result, saved beside the result JSON.
 
 Marker: ``@pytest.mark.item("affine_backward_dw")`` says which rubric item a
 test serves; every test must carry exactly one.
@@ -26,6 +28,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import hashlib
+import re
 import types
 
 import numpy as np
@@ -49,6 +52,30 @@ def seed_sequence(seed: int, nodeid: str) -> np.random.SeedSequence:
     """The seed sequence of one test: the run's seed and a stable hash of the test id."""
     digest = int.from_bytes(hashlib.sha256(nodeid.encode("utf-8")).digest()[:8], "big")
     return np.random.SeedSequence([seed, digest])
+
+
+class Artifacts:
+    """Files a test attaches to the result (a learning-curve plot, a table), saved beside it.
+
+    ``artifacts.add("learning_curves.png", png_bytes)``; names are short and plain,
+    and each file is capped in size.
+    """
+
+    # Why: a plot or a table is a few hundred KiB at most; the cap keeps a test bug
+    # from filling the results folder of a thousand-student batch.
+    MAX_BYTES = 2 * 1024 * 1024
+    NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+    def __init__(self):
+        self.files: dict[str, bytes] = {}
+
+    def add(self, name: str, data: bytes | str) -> None:
+        if not self.NAME.match(name) or ".." in name:
+            raise ValueError(f"artifact name {name!r} must be a plain file name (letters, digits, _ . -)")
+        payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        if len(payload) > self.MAX_BYTES:
+            raise ValueError(f"artifact {name!r} is {len(payload)} bytes, over {self.MAX_BYTES}")
+        self.files[name] = payload
 
 
 class Reference:
@@ -78,6 +105,7 @@ class GradingPlugin:
         self.outcomes: list[Outcome] = []
         self.collection_errors: list[str] = []
         self.collected: dict[str, str | None] = {}
+        self.attached = Artifacts()
 
     # -- fixtures -------------------------------------------------------------
     @pytest.fixture
@@ -91,6 +119,10 @@ class GradingPlugin:
         if self._reference is None:
             raise RuntimeError("the reference solution is not available in this run")
         return Reference(self._reference)
+
+    @pytest.fixture
+    def artifacts(self) -> Artifacts:
+        return self.attached
 
     @pytest.fixture
     def seed(self) -> int:

@@ -29,6 +29,7 @@ class Rubric:
     module: str
     items: tuple[Item, ...]
     raw: bytes
+    requires: tuple[str, ...] = ()
 
     @property
     def max_score(self) -> float:
@@ -72,4 +73,4 @@ def load(path: Path) -> Rubric:
         raise RubricError(f"{path}: /total_points: items add up to {total:g}, "
                           f"not {document['total_points']:g}")
     return Rubric(path=path, assignment=document["assignment"], title=document["title"],
-                  module=document["module"], items=items, raw=raw)
+                  module=document["module"], items=items, raw=raw, requires=tuple(document.get("requires", ())))

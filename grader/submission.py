@@ -30,7 +30,8 @@ class SubmissionError(Exception):
 class Submission:
     source: Path
     sha256: str
-    staged: Path  # folder holding <module>.py at its top
+    staged: Path  # folder holding <module>.py (or <module>.ipynb) at its top
+    notebook: bool = False  # the module is <module>.ipynb, converted in the worker (grader.notebook)
 
 
 def sha256_of(path: Path) -> str:
@@ -65,9 +66,12 @@ def stage(path: Path, *, module: str, into: Path) -> Submission:
             raise SubmissionError(str(exc)) from None
     elif path.suffix == ".py":
         shutil.copyfile(path, unpacked / f"{module}.py")
+    elif path.suffix.lower() == ".ipynb":
+        shutil.copyfile(path, unpacked / f"{module}.ipynb")
     else:
         raise SubmissionError(f"{path.name!r} is not a .py file, a folder or a .zip file")
-    return Submission(source=path, sha256=digest, staged=_module_folder(unpacked, module))
+    folder = _module_folder(unpacked, module)
+    return Submission(source=path, sha256=digest, staged=folder, notebook=not (folder / f"{module}.py").is_file())
 
 
 def _copy_tree(source: Path, dest: Path) -> None:
@@ -86,9 +90,13 @@ def _copy_tree(source: Path, dest: Path) -> None:
 
 
 def _module_folder(root: Path, module: str) -> Path:
-    if (root / f"{module}.py").is_file():
+    # <module>.py, or a notebook <module>.ipynb; never both (which one would the student mean?)
+    if (root / f"{module}.py").is_file() and (root / f"{module}.ipynb").is_file():
+        raise SubmissionError(f"the submission has both {module}.py and {module}.ipynb; "
+                              "submit only the one you worked in")
+    if (root / f"{module}.py").is_file() or (root / f"{module}.ipynb").is_file():
         return root
-    found = [p for p in root.rglob(f"{module}.py")
+    found = [p for name in (f"{module}.py", f"{module}.ipynb") for p in root.rglob(name)
              if len(p.relative_to(root).parts) <= MAX_DEPTH and not IGNORED_DIRS & set(p.relative_to(root).parts)]
     if len(found) == 1:
         return found[0].parent
@@ -96,4 +104,5 @@ def _module_folder(root: Path, module: str) -> Path:
     listing = ", ".join(present[:10]) + (", ..." if len(present) > 10 else "") if present else "nothing"
     if not found:
         raise SubmissionError(f"the submission has no {module}.py (it contains: {listing})")
-    raise SubmissionError(f"the submission has {len(found)} files named {module}.py; keep exactly one")
+    names = f"{module}.py" if all(p.suffix == ".py" for p in found) else f"{module}.py or {module}.ipynb"
+    raise SubmissionError(f"the submission has {len(found)} files named {names}; keep exactly one")

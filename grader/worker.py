@@ -108,6 +108,10 @@ class Worker:
         name = message["module"]
         path = os.path.join(self.submission_dir, name + ".py")
         if not os.path.isfile(path):
+            if os.path.isfile(os.path.join(self.submission_dir, name + ".ipynb")):
+                # A notebook: read, converted and run here, never in the trusted process.
+                from grader import notebook
+                return notebook.import_notebook(self, message)
             return {"error": {"kind": "missing_file", "type": "", "message": f"{name}.py", "where": []}}
         # Appended, not prepended: the student's own helper modules import, but a
         # numpy.py or pytest.py of theirs never shadows the real one.

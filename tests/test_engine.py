@@ -3,6 +3,7 @@
 import hashlib
 import json
 import shutil
+import sys
 import zipfile
 
 import pytest
@@ -171,3 +172,65 @@ def test_validate_reports_an_item_without_tests_by_its_json_pointer(course_copy)
     checks = {c.name: c for c in api.validate(assignment="layers", course=course_copy, limits=SHORT_LIMITS)}
     assert not checks["every rubric item has tests"].ok
     assert f"/items/{len(rubric['items']) - 1}/id (softmax_extra)" in checks["every rubric item has tests"].detail
+
+
+def test_files_attached_by_a_test_are_saved_beside_the_result(course_copy, tmp_path):
+    (course_copy / "rubrics" / "layers" / "tests" / "test_attach.py").write_text(
+        "import pytest\n\n"
+        "@pytest.mark.item('relu_forward')\n"
+        "def test_attach(student, artifacts):\n"
+        "    artifacts.add('curves.txt', 'epoch 1: loss 0.5')\n"
+        "    artifacts.add('plot.png', b'\\x89PNG fake')\n")
+    out = tmp_path / "results" / "ada.json"
+    document = grade(REFERENCE, course=course_copy, output=out)
+    assert document["extra_data"]["artifacts"] == ["ada.curves.txt", "ada.plot.png"]
+    assert (out.parent / "ada.curves.txt").read_text() == "epoch 1: loss 0.5"
+    assert (out.parent / "ada.plot.png").read_bytes() == b"\x89PNG fake"
+    result.validate(json.loads(out.read_text()))
+
+
+def test_an_artifact_with_a_path_in_its_name_is_a_grader_error(course_copy, tmp_path):
+    (course_copy / "rubrics" / "layers" / "tests" / "test_attach.py").write_text(
+        "import pytest\n\n"
+        "@pytest.mark.item('relu_forward')\n"
+        "def test_attach(student, artifacts):\n"
+        "    artifacts.add('../escape.txt', 'x')\n")
+    document = grade(REFERENCE, course=course_copy, output=tmp_path / "r.json")
+    assert document["extra_data"]["status"] == "grader_error"
+    assert not (tmp_path.parent / "escape.txt").exists()
+
+
+def _course_with_an_assignment_that_requires_layers(root):
+    (root / "rubrics" / "net" / "tests").mkdir(parents=True)
+    (root / "solutions" / "net").mkdir(parents=True)
+    (root / "assignments" / "net").mkdir(parents=True)
+    (root / "rubrics" / "net" / "rubric.json").write_text(json.dumps({
+        "schema_version": 1, "assignment": "net", "title": "net", "module": "net", "requires": ["layers"],
+        "items": [{"id": "double_relu", "title": "double_relu", "points": 1, "visibility": "visible"}]}))
+    (root / "rubrics" / "net" / "tests" / "test_net.py").write_text(
+        "import numpy as np\nimport pytest\nfrom grader.comparison import check_array\n\n"
+        "@pytest.mark.item('double_relu')\n"
+        "def test_double_relu(student, ref, rng):\n"
+        "    x = rng.standard_normal((3, 4))\n"
+        "    check_array(student.double_relu(x), ref.double_relu(x), name='out')\n")
+    (root / "solutions" / "net" / "net.py").write_text(
+        "from layers import relu_forward\n\ndef double_relu(x):\n    return 2 * relu_forward(x)[0]\n")
+    (root / "assignments" / "net" / "net.py").write_text(
+        "def double_relu(x):\n    raise NotImplementedError\n")
+
+
+def test_an_assignment_can_require_the_students_own_earlier_modules(course_copy, tmp_path):
+    _course_with_an_assignment_that_requires_layers(course_copy)
+    checks = api.validate(assignment="net", course=course_copy, limits=SHORT_LIMITS, seed=1)
+    assert [c.name for c in checks if not c.ok] == []
+    student = tmp_path / "student"
+    student.mkdir()
+    shutil.copyfile(course_copy / "solutions" / "net" / "net.py", student / "net.py")
+    lonely = grade(student, assignment="net", course=course_copy)
+    assert lonely["score"] == 0 and "No module named 'layers'" in lonely["output"]
+    (student / "layers.py").write_text("import numpy as np\n\ndef relu_forward(x):\n    return np.abs(x), x\n")
+    wrong_layers = grade(student, assignment="net", course=course_copy)
+    assert wrong_layers["score"] == 0 and "entries differ" in wrong_layers["tests"][0]["output"]
+    shutil.copyfile(REFERENCE, student / "layers.py")
+    assert grade(student, assignment="net", course=course_copy)["score"] == 1
+    assert "layers" not in sys.modules

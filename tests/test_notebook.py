@@ -1,0 +1,384 @@
+"""Notebook submissions: read in the worker, only definitions run, IPython syntax never reaches a shell."""
+
+import ast
+import builtins
+import json
+import shutil
+import zipfile
+
+import nbformat
+import pytest
+from conftest import REPO, SHORT_LIMITS, full_marks, scores
+
+from grader import api, course, notebook
+
+pytestmark = pytest.mark.filterwarnings("ignore::grader.sandbox.SandboxWarning")
+
+ASSIGNMENTS = course.names(REPO)
+REFERENCE = REPO / "solutions" / "layers" / "layers.py"
+STARTER = REPO / "assignments" / "layers" / "layers.py"
+
+
+def code(source):
+    return nbformat.v4.new_code_cell(source)
+
+
+def markdown(source):
+    return nbformat.v4.new_markdown_cell(source)
+
+
+def write(path, cells, **metadata):
+    document = nbformat.v4.new_notebook(cells=cells, metadata=metadata)
+    nbformat.write(document, path)
+    return path
+
+
+def grade(submission, assignment="layers", **kwargs):
+    kwargs.setdefault("limits", SHORT_LIMITS)
+    kwargs.setdefault("seed", 7)
+    return api.run(submission=submission, assignment=assignment, course=REPO, **kwargs)
+
+
+def top_level_cells(path):
+    """One code cell per top-level statement of a Python file (its docstring dropped)."""
+    source = path.read_text()
+    lines = source.splitlines()
+    cells = []
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue
+        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        cells.append(code("\n".join(lines[start - 1:node.end_lineno])))
+    return cells
+
+
+def completed_notebook(assignment):
+    """The assignment's starter notebook (or, if the course has none, one made from the starter
+    module) completed with the reference solution as a student would paste it in: each function
+    the starter defines gets the reference's code; the reference's other top-level code that the
+    notebook lacks (helper functions, imports, constants) goes in a cell after the first code
+    cell. A reference that loads another assignment's module by path, under a private name
+    (``_layers = _load_dependency("layers")``), gets the student's own import instead
+    (``_layers = layers``), since a student's notebook imports their layers.py."""
+    starter = REPO / "assignments" / assignment / f"{assignment}.ipynb"
+    if starter.is_file():
+        document = nbformat.read(starter, as_version=4)
+    else:
+        document = nbformat.v4.new_notebook(cells=top_level_cells(REPO / "assignments" / assignment / f"{assignment}.py"))
+    reference_source = (REPO / "solutions" / assignment / f"{assignment}.py").read_text()
+    reference_lines = reference_source.splitlines()
+    reference_nodes = ast.parse(reference_source).body
+
+    def segment(node):
+        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        return reference_lines[start - 1:node.end_lineno]
+
+    reference = {n.name: segment(n) for n in reference_nodes if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    defined, imported = set(), set()
+    for cell in document.cells:
+        if cell.cell_type != "code":
+            continue
+        lines = cell.source.splitlines()
+        tree = ast.parse(cell.source)
+        for node in tree.body:
+            defined |= notebook.bound_names(node)
+            if isinstance(node, ast.Import):
+                imported.update(alias.asname or alias.name for alias in node.names)
+        for node in reversed([n for n in tree.body if getattr(n, "name", None) in reference]):
+            start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            lines[start - 1:node.end_lineno] = reference[node.name]
+        cell.source = "\n".join(lines)
+    extra = []
+    for node in reference_nodes:
+        if isinstance(node, ast.Expr) or notebook.bound_names(node) <= defined:
+            continue
+        loads = [a.value for a in getattr(node.value, "args", []) if isinstance(a, ast.Constant)] \
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) else []
+        if loads and loads[0] in imported:
+            extra.append([f"{ast.unparse(node.targets[0])} = {loads[0]}"])
+        else:
+            extra.append(segment(node))
+    if extra:
+        first = next(i for i, c in enumerate(document.cells) if c.cell_type == "code")
+        document.cells.insert(first + 1, code("\n\n".join("\n".join(lines) for lines in extra)))
+    return document
+
+
+def notebook_submission(folder, assignment, document):
+    """A submission folder as a student hands it in: the notebook, plus their own versions of
+    the modules the assignment requires (here the reference ones, as `grade validate` does)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(document, folder / f"{assignment}.ipynb")
+    graded = course.load(REPO, assignment)
+    required = dict(graded.required_modules())
+    imported = {alias.name for cell in document.cells if cell.cell_type == "code"
+                for node in ast.parse(cell.source).body if isinstance(node, ast.Import) for alias in node.names}
+    for other in ASSIGNMENTS:  # another assignment's module the notebook imports: the student's own copy
+        module = course.load(REPO, other).module
+        if module in imported and other != assignment:
+            required.setdefault(module, REPO / "solutions" / other / f"{module}.py")
+    for module, dependency in required.items():
+        shutil.copyfile(dependency, folder / f"{module}.py")
+    return folder
+
+
+TRAINING_AND_PLOT = [
+    markdown("## Training (takes a while)"),
+    code("import matplotlib.pyplot as plt\nlosses = []\nwhile True:  # a long training run\n    losses.append(0.0)"),
+    code("plt.plot(losses)\nplt.show()"),
+]
+
+
+# -- the neutralizer (pure functions, no worker) ------------------------------------
+
+@pytest.mark.parametrize("line,kind", [
+    ("!rm -rf ~", "shell"), ("!pip install torch", "shell"), ("!!ls", "shell"), ("files = !ls", "shell"),
+    ("%timeit f(1)", "magic"), ("t = %time f(1)", "magic"), ("%%bash", "cell_magic"),
+    ("?np.dot", "ipython"), ("/print 1", "ipython"), (",print a b", "ipython"), ("np.dot?", "help"),
+    ("np.dot??  # help please", "help"),
+])
+def test_ipython_syntax_at_the_start_of_a_line_is_replaced_and_reported(line, kind):
+    source, notes = notebook.neutralize(f"x = 1\n{line}\ny = 2")
+    assert [(n, k) for n, k, _ in notes] == [(2, kind)]
+    assert source.splitlines()[0] == "x = 1" and source.count("\n") == 2
+    compile(source, "cell", "exec")
+    assert "rm" not in source and "pip" not in source and "%" not in source and "?" not in source
+
+
+def test_a_cell_magic_blanks_the_rest_of_the_cell_and_keeps_line_numbers():
+    source, notes = notebook.neutralize("%%bash\nrm -rf ~\necho done")
+    assert source == "\n\n" and [(n, k) for n, k, _ in notes] == [(1, "cell_magic")]
+
+
+@pytest.mark.parametrize("source", [
+    's = ("%d items"\n     % 3)',                 # % continuing an expression: modulo
+    'x = 3 \\\n    % 2',                          # after a backslash continuation
+    'doc = """\n!not a shell command\n%not a magic\n"""',  # inside a triple-quoted string
+    "flags = [1,\n  2] != [3]",
+    "a = 1 != 2",
+    "print('what?')",
+])
+def test_python_that_only_looks_like_ipython_is_left_alone(source):
+    assert notebook.neutralize(source) == (source, [])
+
+
+def test_a_magic_inside_a_function_becomes_pass_so_the_function_still_compiles():
+    source, notes = notebook.neutralize("def f(x):\n    %time g(x)\n    return x")
+    assert source == "def f(x):\n    pass\n    return x" and notes[0][:2] == (2, "magic")
+
+
+@pytest.mark.parametrize("statement,runs", [
+    ("import numpy as np", True), ("from math import pi", True), ("def f(x):\n    return g(x)", True),
+    ("class Net:\n    pass", True), ("EPS = 1e-12", True), ("SIZES = (2, 3), [4, -5]", True),
+    ("A = B = {'lr': 0.1, 'n': 2 ** 3}", True), ("D = EPS * 2", True), ("DTYPE = np.float64", True),
+    ("relu = lambda x: np.maximum(0, x)", True), ("x: float = 0.5", True), ('"""a docstring"""', True),
+    ("try:\n    import numba\nexcept ImportError:\n    numba = None", True),
+    ("train(net)", False), ("print('hi')", False), ("rng = np.random.default_rng(0)", False),
+    ("W = np.zeros((3, 3))", False), ("for i in range(10):\n    pass", False), ("EPS += 1", False),
+    ("table[0] = 1", False), ("SQUARES = [i * i for i in (1, 2)]", False), ("X = UNDEFINED + 1", False),
+    ("if __name__ == '__main__':\n    main()", False), ("with open('f') as f:\n    pass", False),
+])
+def test_what_counts_as_a_definition(statement, runs):
+    known = {"np", "EPS", "g"} | set(dir(builtins))
+    stmt = ast.parse(statement).body[0]
+    assert notebook.is_definition(stmt, known) is runs
+
+
+def test_a_report_from_the_worker_is_checked_and_escaped():
+    raw = {"mode": "definitions", "skipped": [{"cell": 3, "line": 1, "code": "print('\x1b[2J\u202e')"}],
+           "skipped_total": 1, "neutralized": [], "neutralized_total": 0, "failed_imports": [], "problem": None}
+    report = notebook.Report.from_worker(raw)
+    assert "\x1b" not in report.feedback("layers") and "\\x1b" in report.feedback("layers")
+    assert "\u202e" not in report.feedback("layers")
+    for broken in ({**raw, "mode": "everything"}, {**raw, "skipped": [{"cell": "3", "line": 1, "code": ""}]},
+                   {**raw, "problem": {"kind": "score_is_100"}}, {**raw, "skipped_total": -1}, "text", None):
+        assert notebook.Report.from_worker(broken) is None
+
+
+# -- grading notebooks end to end --------------------------------------------------
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_starter_notebook_completed_with_the_reference_gets_full_marks(tmp_path, assignment):
+    path = notebook_submission(tmp_path / "submission", assignment, completed_notebook(assignment))
+    document = grade(path, assignment=assignment)
+    assert document["extra_data"]["status"] == "graded", document["extra_data"]["grader_errors"]
+    assert scores(document) == full_marks(document), document["output"]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_a_training_loop_and_a_plot_at_the_bottom_are_skipped_and_listed(tmp_path, assignment):
+    completed = completed_notebook(assignment)
+    completed.cells += TRAINING_AND_PLOT
+    path = notebook_submission(tmp_path / "submission", assignment, completed)
+    document = grade(path, assignment=assignment)  # the loop never ends: were it run, import would time out
+    assert scores(document) == full_marks(document), document["output"]
+    training, plot = len(completed.cells) - 1, len(completed.cells)
+    output = document["output"]
+    assert f"cell {training}, line 2: losses = []" not in output  # a constant: it is a definition
+    assert f"cell {training}, line 3: while True:  # a long training run" in output
+    assert f"cell {plot}, line 1: plt.plot(losses)" in output
+
+
+def test_an_import_that_fails_is_skipped_and_listed_and_the_rest_grades(tmp_path):
+    cells = [code("import numpy as np\nimport nngrade_no_such_module as plotting\nfrom math import pi"),
+             *top_level_cells(REFERENCE)]
+    document = grade(write(tmp_path / "layers.ipynb", cells))
+    assert scores(document) == full_marks(document), document["output"]
+    assert ("these imports failed and were skipped:\n    cell 1, line 2: import nngrade_no_such_module as "
+            "plotting   (No module named 'nngrade_no_such_module')") in document["output"]
+    assert "line 3" not in document["output"]
+    executed = grade(write(tmp_path / "layers.ipynb", cells), execute_notebook=True)
+    assert executed["score"] == 0
+    assert ("importing layers.ipynb raised ModuleNotFoundError: No module named 'nngrade_no_such_module' "
+            "(in layers.ipynb, cell 1, line 2)") in executed["output"]
+
+
+def test_notebook_alone_in_a_folder_and_in_a_zip_grade_alike(tmp_path):
+    write(tmp_path / "alone.ipynb", top_level_cells(REFERENCE))
+    folder = tmp_path / "folder" / "hw"
+    folder.mkdir(parents=True)
+    shutil.copyfile(tmp_path / "alone.ipynb", folder / "layers.ipynb")
+    archive = tmp_path / "submission.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(folder / "layers.ipynb", "hw/layers.ipynb")
+    results = [grade(p) for p in (tmp_path / "alone.ipynb", tmp_path / "folder", archive)]
+    assert all(scores(r) == full_marks(r) for r in results)
+
+
+def test_a_folder_with_both_the_module_and_a_notebook_is_refused_with_a_clear_message(tmp_path):
+    shutil.copyfile(REFERENCE, tmp_path / "layers.py")
+    write(tmp_path / "layers.ipynb", top_level_cells(REFERENCE))
+    document = grade(tmp_path)
+    assert document["score"] == 0
+    assert "has both layers.py and layers.ipynb; submit only the one you worked in" in document["output"]
+
+
+def test_invalid_json_is_reported_as_not_a_valid_notebook(tmp_path):
+    path = tmp_path / "layers.ipynb"
+    path.write_text('{"cells": [{"cell_type": "code", "source": "def f(): pass"}\n')  # cut short
+    document = grade(path)
+    assert document["score"] == 0 and document["extra_data"]["status"] == "graded"
+    assert "layers.ipynb is not a valid notebook: it is not valid JSON (line 2, column 1" in document["output"]
+
+
+def test_a_version_3_notebook_is_reported_as_the_old_format(tmp_path):
+    path = tmp_path / "layers.ipynb"
+    path.write_text(json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [
+        {"cells": [{"cell_type": "code", "language": "python", "input": REFERENCE.read_text(), "outputs": []}]}]}))
+    document = grade(path)
+    assert document["score"] == 0
+    assert "layers.ipynb is in the old notebook format 3" in document["output"]
+    assert "save it (that converts it to format 4)" in document["output"]
+
+
+@pytest.mark.parametrize("minor", [0, 4, 5, 99])
+def test_any_v4_minor_version_is_read(tmp_path, minor):
+    document = nbformat.v4.new_notebook(cells=top_level_cells(REFERENCE))
+    document.nbformat_minor = minor
+    raw = json.loads(nbformat.writes(document))
+    if minor < 5:
+        for cell in raw["cells"]:
+            cell.pop("id", None)
+    path = tmp_path / "layers.ipynb"
+    path.write_text(json.dumps(raw))
+    result = grade(path)
+    assert scores(result) == full_marks(result), result["output"]
+
+
+def test_a_notebook_without_code_says_so(tmp_path):
+    path = write(tmp_path / "layers.ipynb", [markdown("def affine_forward(x, w, b): ..."), code("   \n")])
+    document = grade(path)
+    assert document["score"] == 0
+    assert "layers.ipynb has no code: none of its code cells holds any" in document["output"]
+
+
+def test_a_syntax_error_in_cell_7_is_reported_as_cell_7_line_2(tmp_path):
+    cells = top_level_cells(REFERENCE)
+    cells = [markdown("# Layers"), cells[0], markdown("## affine"), cells[1], cells[2], markdown("## more"),
+             code("def broken(x):\n    return x +\n"), *cells[3:]]
+    path = write(tmp_path / "layers.ipynb", cells)
+    document = grade(path)
+    assert document["score"] == 0
+    assert "layers.ipynb does not compile: cell 7, line 2: SyntaxError: invalid syntax" in document["output"]
+    assert "return x +" in document["output"]
+    assert all("cell 7, line 2" in t["output"] for t in document["tests"])
+
+
+def test_shell_escapes_and_cell_magics_never_run_and_the_feedback_says_so(tmp_path):
+    canary = tmp_path / "canary"
+    cells = [*top_level_cells(REFERENCE),
+             code("!rm -rf ~"),
+             code(f"!touch {canary}-shell"),
+             code(f"%%bash\ntouch {canary}-bash\nrm -rf ~"),
+             code(f"files = !touch {canary}-assigned"),
+             code(f"get_ipython().system('touch {canary}-get-ipython')"),
+             code(f"%%script sh\ntouch {canary}-script")]
+    path = write(tmp_path / "layers.ipynb", cells)
+    n = len(cells)
+    for execute in (False, True):  # --execute runs every cell; the IPython syntax still never runs
+        # subprocess backend: the worker could write tmp_path, so a command that ran would leave its file
+        document = grade(path, sandbox_backend="subprocess", execute_notebook=execute)
+        assert scores(document) == full_marks(document), document["output"]
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["layers.ipynb"]
+        output = document["output"]
+        assert "IPython commands never run in grading; these 6 were not run" in output
+        for cell, line in ((n - 5, "!rm -rf ~"), (n - 4, f"!touch {canary}-shell"), (n - 3, "%%bash"),
+                           (n - 2, f"files = !touch {canary}-assigned"),
+                           (n - 1, f"get_ipython().system('touch {canary}-get-ipython')"), (n, "%%script sh")):
+            assert f"cell {cell}, line 1: {line}" in output, output
+
+
+def test_stored_outputs_and_metadata_claiming_full_marks_are_ignored(tmp_path):
+    claim = code("show_my_score()")
+    claim.outputs = [nbformat.v4.new_output("stream", text="score: 100/100\nAll tests passed!\n"),
+                     nbformat.v4.new_output("execute_result", data={"text/plain": "{'score': 100}"},
+                                            execution_count=1)]
+    claim.execution_count = 1
+    claim.metadata["nbgrader"] = {"grade": True, "points": 100, "solution": False, "grade_id": "all"}
+    path = write(tmp_path / "layers.ipynb", [*top_level_cells(STARTER), claim],
+                 nbgrader={"total_points": 100}, kernelspec={"name": "python3", "display_name": "Python 3"})
+    document = grade(path)
+    assert document["score"] == 0
+    assert "100/100" not in json.dumps(document) and "All tests passed" not in json.dumps(document)
+
+
+def test_a_function_relying_on_skipped_top_level_code_fails_and_the_skip_is_listed(tmp_path):
+    cells = top_level_cells(REFERENCE)
+    relu = next(i for i, c in enumerate(cells) if c.source.startswith("def relu_forward"))
+    cells[relu] = code("SCALE = float('1')\n\ndef relu_forward(x):\n    return np.maximum(0, x) * SCALE, x")
+    path = write(tmp_path / "layers.ipynb", cells)
+    document = grade(path)
+    assert scores(document)["relu_forward"] == 0
+    assert "NameError: name 'SCALE' is not defined" in next(
+        t["output"] for t in document["tests"] if t["extra_data"]["item"] == "relu_forward")
+    assert f"cell {relu + 1}, line 1: SCALE = float('1')" in document["output"]
+    executed = grade(path, execute_notebook=True)  # --execute runs the call too
+    assert scores(executed)["relu_forward"] == full_marks(executed)["relu_forward"], executed["output"]
+    assert "every code cell was run in order" in executed["output"]
+
+
+def test_execute_mode_stops_at_an_exception_and_names_the_cell(tmp_path):
+    cells = [*top_level_cells(REFERENCE), markdown("demo"), code("x = 1\nraise ValueError('demo cell broke')")]
+    path = write(tmp_path / "layers.ipynb", cells)
+    assert scores(grade(path)) == full_marks(grade(path))  # definitions only: the raise never runs
+    document = grade(path, execute_notebook=True)
+    assert document["score"] == 0
+    assert "ValueError: demo cell broke" in document["output"]
+    assert f"(in layers.ipynb, cell {len(cells)}, line 2)" in document["output"]
+
+
+def test_a_runtime_error_in_a_student_function_points_at_its_cell_and_line(tmp_path):
+    cells = top_level_cells(REFERENCE)
+    relu = next(i for i, c in enumerate(cells) if c.source.startswith("def relu_forward"))
+    cells[relu] = code("# relu\n\ndef relu_forward(x):\n    y = x\n    raise KeyError('oops')")
+    path = write(tmp_path / "layers.ipynb", cells)
+    output = next(t["output"] for t in grade(path)["tests"] if t["extra_data"]["item"] == "relu_forward")
+    assert f"(in layers.ipynb, cell {relu + 1}, line 5, in relu_forward)" in output
+    assert "raise KeyError('oops')" in output
+
+
+def test_in_execute_mode_jupyters_display_exists_and_does_nothing(tmp_path):
+    cells = [*top_level_cells(REFERENCE), code("out, _ = relu_forward(np.ones(2))\ndisplay(out)\nprint(out)")]
+    document = grade(write(tmp_path / "layers.ipynb", cells), execute_notebook=True)
+    assert scores(document) == full_marks(document), document["output"]
+    assert "display" not in json.dumps([t["output"] for t in document["tests"]])
