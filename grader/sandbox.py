@@ -132,6 +132,9 @@ class Sandbox:
         argv = [bwrap_path() or "bwrap", "--unshare-all", "--die-with-parent", "--new-session"]
         for system_dir in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc"):
             argv += ["--ro-bind-try", system_dir, system_dir]
+        # Mounted before the binds below: bwrap applies them in order, and a tmpfs on /tmp
+        # after them would hide a Python or grader that lives under /tmp (a venv in a clone there).
+        argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
         roots = _python_roots()
         for root in roots:
             argv += ["--ro-bind", root, root]
@@ -142,7 +145,6 @@ class Sandbox:
         argv += ["--ro-bind", str(GRADER_PACKAGE), "/nngrade/grader",
                  "--ro-bind", str(self.submission_dir), "/submission",
                  "--bind", workdir, "/scratch",
-                 "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
                  "--chdir", "/scratch",
                  "--", sys.executable, "-I", "-B", "-c", _bootstrap("/nngrade")]
         return argv, "/submission", "/scratch"

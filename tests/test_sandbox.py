@@ -212,3 +212,16 @@ def escape_and_hang():
         probe.escape_and_hang()
     probe.close()
     assert time.monotonic() - started < SHORT_LIMITS.call_timeout + 10
+
+
+@needs_bwrap
+def test_bwrap_worker_starts_when_python_and_the_grader_live_under_tmp(tmp_path):
+    """A fresh clone with its venv under /tmp (as CI may have) must still start workers."""
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    (folder / "layers.py").write_text("def ok():\n    return 1\n")
+    box = sandbox.Sandbox(submission_dir=folder, limits=SHORT_LIMITS, backend="bwrap")
+    argv, _, _ = box.command(str(tmp_path))
+    tmpfs = argv.index("/tmp", argv.index("--tmpfs"))
+    binds = [i for i, arg in enumerate(argv) if arg in ("--ro-bind", "--bind")]
+    assert all(i > tmpfs for i in binds), "every bind comes after the tmpfs on /tmp"
