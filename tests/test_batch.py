@@ -303,3 +303,31 @@ def test_report_html_renders_its_plots_in_headless_chromium(tmp_path):
                          capture_output=True, text=True, timeout=120, check=True).stdout
     assert dom.count('class="bar"') >= 10 + 7
     assert "buggy" not in dom and "alice" not in dom.split('id="problems"')[1]
+
+
+def test_a_submission_that_breaks_the_grader_is_retried_once_then_recorded_as_a_grader_error(tmp_path):
+    course = tmp_path / "course"
+    for folder in ("assignments", "solutions", "rubrics"):
+        shutil.copytree(REPO / folder, course / folder)
+    attempts = tmp_path / "attempts.log"
+    # A hidden test with a bug that only this submission's output triggers (a grader fault).
+    (course / "rubrics" / "layers" / "tests" / "test_fragile.py").write_text(
+        "import numpy as np\nimport pytest\n\n"
+        "@pytest.mark.item('relu_forward')\n"
+        "def test_fragile(student):\n"
+        "    out, _ = student.relu_forward(np.ones((1, 2)))\n"
+        "    if out[0, 0] == 7.0:\n"
+        f"        open({str(attempts)!r}, 'a').write('attempt\\n')\n"
+        "        raise RuntimeError('bug in the hidden test')\n")
+    submissions = make_class(tmp_path, {"alice": REFERENCE})
+    (submissions / "mallet").mkdir()
+    (submissions / "mallet" / "layers.py").write_text(
+        REFERENCE.read_text() + "\n\ndef relu_forward(x):\n    import numpy as np\n"
+        "    return np.full_like(x, 7.0), x\n")
+    summary = run_batch(submissions, tmp_path / "out", course=course)
+    assert attempts.read_text().count("attempt") == 2
+    table = grades(tmp_path / "out")
+    assert table["mallet"]["status"] == "grader_error" and table["alice"]["status"] == "graded"
+    assert summary.grader_errors == 1
+    mallet = json.loads((tmp_path / "out" / "results" / "mallet.json").read_text())
+    assert any("bug in the hidden test" in e for e in mallet["extra_data"]["grader_errors"])
