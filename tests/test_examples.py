@@ -42,7 +42,7 @@ def example_entries(assignment: str) -> dict:
             for p in sorted(folder.iterdir()) if not p.name.startswith(".")}
 
 
-@pytest.mark.parametrize("assignment", ["layers", "losses", "optim"])
+@pytest.mark.parametrize("assignment", ["layers", "losses", "optim", "mlp"])
 def test_examples_grade_as_the_examples_readme_says(assignment, tmp_path, monkeypatch):
     monkeypatch.setenv("NNGRADE_COURSE_SECRET", "examples-course-secret")
     entries = example_entries(assignment)
