@@ -17,7 +17,7 @@ from grader import __version__, api
 from grader.failure import GraderError
 from grader.layout import LayoutError
 from grader.limits import DEFAULT_LIMITS
-from grader.sandbox import BACKENDS, SandboxWarning
+from grader.sandbox import BACKENDS
 from grader.table import render
 
 EXIT_GRADER_ERROR = 1

@@ -566,7 +566,7 @@ class Report:
         if kind == "syntax":
             text = f"{name} does not compile: cell {cell}, line {line}: {detail}"
             return text + (f"\n    {code}" if code else "") + (
-                f"\n    (cells are counted from the top of the notebook, markdown cells included)")
+                "\n    (cells are counted from the top of the notebook, markdown cells included)")
         return {
             "not_utf8": f"{name} is not a notebook: it is not UTF-8 text ({detail})",
             "invalid_json": f"{name} is not a valid notebook: it is not valid JSON ({detail}); the file may "

@@ -8,12 +8,14 @@ solution), so a fixture can ``from correct_layers import *`` and break just one 
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import time
 import warnings
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from grader import api
@@ -144,3 +146,20 @@ def wait_until_gone(pids: set[int], seconds: float = 10.0) -> set[int]:
         if not alive or time.monotonic() > deadline:
             return alive
         time.sleep(0.05)
+
+
+def public_functions(tree: ast.Module) -> dict:
+    """{name: (signature, docstring)} of a module's top-level public functions."""
+    return {node.name: (ast.unparse(node.args), ast.get_docstring(node))
+            for node in tree.body if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")}
+
+
+def notebook_functions(path: Path) -> dict:
+    """public_functions() of a v4 notebook's code cells taken together (parsed, never run)."""
+    notebook = nbformat.read(path, as_version=nbformat.NO_CONVERT)
+    assert notebook.nbformat == 4
+    tree = ast.Module(body=[], type_ignores=[])
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            tree.body += ast.parse(cell.source).body
+    return public_functions(tree)

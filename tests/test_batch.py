@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import (REFERENCE, REPO, SHORT_LIMITS, STARTER, descendants, full_marks, scores, stage_fixture,
-                      wait_until_gone, worker_processes)
+                      wait_until_gone)
 
 from grader import api, batch, result
 

@@ -6,6 +6,7 @@ import ast
 
 import nbformat
 import pytest
+from conftest import notebook_functions, public_functions
 from conftest import FIXTURES, REPO, SHORT_LIMITS, feedback, full_marks, scores
 
 from grader import api, rubric
@@ -64,22 +65,6 @@ BUGS = {
 ALTERNATIVES = ["alternative_loops_losses.py", "alternative_onehot_losses.py"]
 
 
-def public_functions(tree: ast.Module) -> dict:
-    """{name: (signature, docstring)} of the module's top-level public functions."""
-    return {node.name: (ast.unparse(node.args), ast.get_docstring(node))
-            for node in tree.body if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")}
-
-
-def notebook_functions() -> dict:
-    notebook = nbformat.read(NOTEBOOK, as_version=nbformat.NO_CONVERT)
-    assert notebook.nbformat == 4
-    tree = ast.Module(body=[], type_ignores=[])
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            tree.body += ast.parse(cell.source).body
-    return public_functions(tree)
-
-
 def test_losses_assignment_validates_reference_full_marks_and_starter_zero():
     checks = api.validate(assignment=ASSIGNMENT, course=REPO, limits=SHORT_LIMITS, seed=5)
     assert [f"{c.name}: {c.detail}" for c in checks if not c.ok] == []
@@ -128,7 +113,7 @@ def test_py_starter_has_the_reference_functions_signatures_and_docstrings():
 
 
 def test_notebook_starter_defines_the_same_public_functions_as_the_py_starter():
-    assert notebook_functions() == public_functions(ast.parse(STARTER.read_text()))
+    assert notebook_functions(NOTEBOOK) == public_functions(ast.parse(STARTER.read_text()))
 
 
 def test_notebook_has_a_title_then_imports_numpy_then_a_markdown_and_a_code_cell_per_function():
@@ -136,7 +121,7 @@ def test_notebook_has_a_title_then_imports_numpy_then_a_markdown_and_a_code_cell
     assert cells[0].cell_type == "markdown" and cells[0].source.startswith("# ")
     assert cells[1].cell_type == "code" and "import numpy as np" in cells[1].source
     pairs = cells[2:]
-    assert [c.cell_type for c in pairs] == ["markdown", "code"] * len(notebook_functions())
+    assert [c.cell_type for c in pairs] == ["markdown", "code"] * len(notebook_functions(NOTEBOOK))
     for markdown, code in zip(pairs[::2], pairs[1::2]):
         (name,) = public_functions(ast.parse(code.source))
         assert f"`{name}`" in markdown.source

@@ -11,6 +11,7 @@ import time
 import nbformat
 import numpy as np
 import pytest
+from conftest import notebook_functions, public_functions
 from conftest import FIXTURES, REPO, SHORT_LIMITS, feedback, full_marks, scores, stage_fixture
 
 from grader import api, rubric
@@ -85,22 +86,6 @@ BUGS = {
 ALTERNATIVES = ["alternative_momentum_convention_a.py", "alternative_momentum_convention_b.py",
                 "alternative_momentum_convention_cs188.py"]
 STANDALONE = ALTERNATIVES[:2]
-
-
-def public_functions(tree: ast.Module) -> dict:
-    """{name: (signature, docstring)} of the module's top-level public functions."""
-    return {node.name: (ast.unparse(node.args), ast.get_docstring(node))
-            for node in tree.body if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")}
-
-
-def notebook_functions() -> dict:
-    notebook = nbformat.read(NOTEBOOK, as_version=nbformat.NO_CONVERT)
-    assert notebook.nbformat == 4
-    tree = ast.Module(body=[], type_ignores=[])
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            tree.body += ast.parse(cell.source).body
-    return public_functions(tree)
 
 
 def test_optim_assignment_validates_reference_full_marks_and_starter_zero():
@@ -218,7 +203,7 @@ def test_py_starter_has_the_reference_functions_signatures_and_docstrings():
 
 
 def test_notebook_starter_defines_the_same_public_functions_as_the_py_starter():
-    assert notebook_functions() == public_functions(ast.parse(STARTER.read_text()))
+    assert notebook_functions(NOTEBOOK) == public_functions(ast.parse(STARTER.read_text()))
 
 
 def test_notebook_has_a_title_then_imports_then_a_markdown_and_a_code_cell_per_function():
@@ -226,7 +211,7 @@ def test_notebook_has_a_title_then_imports_then_a_markdown_and_a_code_cell_per_f
     assert cells[0].cell_type == "markdown" and cells[0].source.startswith("# ")
     assert cells[1].cell_type == "code" and "import numpy as np" in cells[1].source
     pairs = cells[2:]
-    assert [c.cell_type for c in pairs] == ["markdown", "code"] * len(notebook_functions())
+    assert [c.cell_type for c in pairs] == ["markdown", "code"] * len(notebook_functions(NOTEBOOK))
     for markdown, code in zip(pairs[::2], pairs[1::2]):
         (name,) = public_functions(ast.parse(code.source))
         assert f"`{name}`" in markdown.source
