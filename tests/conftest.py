@@ -154,12 +154,17 @@ def public_functions(tree: ast.Module) -> dict:
             for node in tree.body if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")}
 
 
-def notebook_functions(path: Path) -> dict:
-    """public_functions() of a v4 notebook's code cells taken together (parsed, never run)."""
+def notebook_tree(path: Path) -> ast.Module:
+    """A v4 notebook's code cells parsed as one module (never run)."""
     notebook = nbformat.read(path, as_version=nbformat.NO_CONVERT)
     assert notebook.nbformat == 4
     tree = ast.Module(body=[], type_ignores=[])
     for cell in notebook.cells:
         if cell.cell_type == "code":
             tree.body += ast.parse(cell.source).body
-    return public_functions(tree)
+    return tree
+
+
+def notebook_functions(path: Path) -> dict:
+    """public_functions() of a notebook's code cells taken together."""
+    return public_functions(notebook_tree(path))

@@ -17,7 +17,7 @@ import warnings
 import nbformat
 import numpy as np
 import pytest
-from conftest import FIXTURES, REPO, SHORT_LIMITS, feedback, full_marks, scores
+from conftest import FIXTURES, REPO, SHORT_LIMITS, feedback, full_marks, notebook_tree, public_functions, scores
 
 from grader import api, rubric
 from grader.failure import MismatchError
@@ -128,26 +128,10 @@ def load_by_path(name, path):
     return module
 
 
-def public_functions(tree: ast.Module) -> dict:
-    """{name: (signature, docstring)} of the module's top-level public functions."""
-    return {node.name: (ast.unparse(node.args), ast.get_docstring(node))
-            for node in tree.body if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")}
-
-
 def constants(tree: ast.Module) -> dict:
     return {node.targets[0].id: ast.unparse(node.value) for node in tree.body
             if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
             and node.targets[0].id.isupper()}
-
-
-def notebook_tree() -> ast.Module:
-    notebook = nbformat.read(NOTEBOOK, as_version=nbformat.NO_CONVERT)
-    assert notebook.nbformat == 4
-    tree = ast.Module(body=[], type_ignores=[])
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            tree.body += ast.parse(cell.source).body
-    return tree
 
 
 # -- in-process runs of hidden tests (the reference, or a fixture, as the "student") ----------------
@@ -311,8 +295,8 @@ def test_py_starter_imports_the_students_own_layers_and_optim():
 
 def test_notebook_starter_defines_the_same_functions_and_constants_as_the_py_starter():
     starter = ast.parse(STARTER.read_text())
-    assert public_functions(notebook_tree()) == public_functions(starter)
-    assert constants(notebook_tree()) == constants(starter)
+    assert public_functions(notebook_tree(NOTEBOOK)) == public_functions(starter)
+    assert constants(notebook_tree(NOTEBOOK)) == constants(starter)
 
 
 def test_notebook_has_a_title_imports_a_markdown_and_code_cell_per_function_then_experiments():
