@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from grader.failure import MismatchError
+from grader.protocol import Handle
 
 # Why: reference and student compute the same float64 formula, at most in a
 # different order; that changes results by ~1e-13 relative, while every bug we
@@ -135,7 +136,16 @@ def check_tuple(got, *, length: int, name: str) -> tuple:
 
 
 def check_unchanged(before, after, *, name: str) -> None:
-    """Raise unless an input array is exactly as it was before the call (bitwise, NaN-aware)."""
+    """Raise unless an input array is exactly as it was before the call (bitwise, NaN-aware).
+
+    For an object kept in the worker (a :class:`grader.protocol.Handle`, e.g. a namedtuple
+    cache), the worker's account of the arrays inside it that the call changed is used."""
+    if isinstance(before, Handle):
+        changes = getattr(after, "changes", ())
+        if changes:
+            raise MismatchError(f"{name} was modified in place by the function ({'; '.join(changes)} changed); "
+                                "inputs must not be mutated (use out = x.copy() or non-in-place operations)")
+        return
     if not isinstance(after, np.ndarray) or after.shape != before.shape or after.dtype != before.dtype \
             or not np.array_equal(after, before, equal_nan=True):
         changed = ""

@@ -115,14 +115,17 @@ def run_tests(*, assignment: Assignment, plugin: GradingPlugin, test_files: list
 
 
 def grade(*, assignment: Assignment, submission: Path, seed: int, limits: Limits, backend: str,
-          include_hidden: bool = True, execute_notebook: bool = False, artifact_prefix: str | None = None) -> dict:
+          include_hidden: bool = True, execute_notebook: bool = False, artifact_prefix: str | None = None,
+          hidden: tuple[Path, ...] = ()) -> dict:
     """Grade ``submission`` and return the validated result document (never raises for
     anything the student did; grader faults are recorded in the document).
 
     A notebook submission runs only its definitions unless ``execute_notebook``
     (see :mod:`grader.notebook`); what was skipped is said in the result's output.
     Files the tests attach (the ``artifacts`` fixture) are written to
-    ``artifact_prefix + name`` when a prefix is given, and listed in extra_data."""
+    ``artifact_prefix + name`` when a prefix is given, and listed in extra_data.
+    ``hidden`` names more folders the worker must not see (a batch's input and output);
+    the course's secret folders and the submission's own folder are always hidden."""
     started = time.monotonic()
     rubric = assignment.rubric
     provenance = {"assignment": assignment.name, "submission": Path(submission).name,
@@ -138,11 +141,14 @@ def grade(*, assignment: Assignment, submission: Path, seed: int, limits: Limits
         provenance["submission_sha256"] = staged.sha256
         reference = load_reference(assignment.solution, assignment.required_modules()) if include_hidden else None
         sandbox = Sandbox(submission_dir=staged.staged, limits=limits, backend=backend,
-                          hidden_paths=assignment.secret_paths + (Path(submission).resolve().parent,))
+                          hidden_paths=assignment.secret_paths + (Path(submission).resolve().parent,)
+                          + tuple(Path(p) for p in hidden))
         if staged.notebook:
             sandbox = notebook.NotebookSandbox.like(sandbox, execute=execute_notebook)
         provenance["sandbox"] = backend
         proxy = StudentProxy(sandbox=sandbox, module=rubric.module, limits=limits)
+        proxy.budget = limits.budget_for(len(rubric.items), rubric.time_budget)
+        provenance["time_budget_seconds"] = proxy.budget
         try:
             proxy.load()
         except StudentCodeError as exc:
@@ -171,8 +177,12 @@ def grade(*, assignment: Assignment, submission: Path, seed: int, limits: Limits
         grader_errors.append("internal error: " + "".join(traceback.format_exception(exc))[-3000:])
     finally:
         if proxy is not None:
-            provenance["worker_restarts"] = proxy.restarts
-            provenance["worker_timeouts"] = proxy.timeouts
+            # A notebook's import restarts its worker itself (grader.notebook); those count too.
+            provenance["worker_restarts"] = proxy.restarts + getattr(sandbox, "import_restarts", 0)
+            provenance["worker_timeouts"] = proxy.timeouts + getattr(sandbox, "import_timeouts", 0)
+            provenance["time_used_seconds"] = round(proxy.used, 3)
+            if proxy.caps:
+                provenance["caps"] = proxy.caps
             proxy.close()
         shutil.rmtree(workdir, ignore_errors=True)
     document = result_module.build(rubric=rubric, outcomes=outcomes, provenance=provenance,

@@ -40,14 +40,42 @@ class Limits:
     # a print in a loop from filling the grader's memory.
     output_bytes: int = 64 * 1024
     # Why: the largest legitimate result (an MLP's weights) is a few MiB;
-    # 256 MiB stops a worker from flooding the trusted process.
-    message_bytes: int = 256 * MiB
+    # 64 MiB keeps the trusted process under 300 MB resident whatever a worker sends.
+    message_bytes: int = 64 * MiB
+    # Why: the JSON part of a message only describes values (arrays travel as
+    # .npy blobs); parsing 255 MiB of "[],[]" took 6.9 GiB, so it is refused unread.
+    json_bytes: int = 1 * MiB
     # Why: arrays returned by student code are compared, not stored; one
-    # array above 128 MiB is a bug or an attack.
-    array_bytes: int = 128 * MiB
+    # array above 64 MiB is a bug or an attack.
+    array_bytes: int = 64 * MiB
     # Why: nested containers deeper than this come from recursion bugs, and
     # decoding them could exhaust the trusted side's stack.
     nesting_depth: int = 32
+    # Why: RLIMIT_AS bounds each process, not their sum; 3 GiB for all of one
+    # submission's processes (and its /tmp) keeps `batch -j 2` under 6 GiB of a 24 GiB laptop.
+    total_memory_bytes: int = 3072 * MiB
+    # Why: numpy and a student's multiprocessing need a few processes; 64 stops a fork bomb.
+    processes: int = 64
+    # Why: /tmp and /scratch are RAM (tmpfs) in the bwrap sandbox; 256 MiB each
+    # is far above any legitimate scratch file and stops a RAM-filling loop.
+    tmp_bytes: int = 256 * MiB
+    scratch_bytes: int = 256 * MiB
+    # Why: a worker that dies on every call (a bad frame on each reply) would be
+    # restarted once per test; after this many restarts the remaining items fail.
+    max_restarts: int = 8
+    # Why: sleeping just under the call limit on every call stretched one submission
+    # to 35 minutes; its total time in student code is capped. 0 means "sized from the
+    # assignment": start + import + one call limit per rubric item (see budget_for).
+    submission_budget: float = 0.0
+
+    def budget_for(self, items: int, rubric_budget: float | None = None) -> float:
+        """The total seconds one submission's code may take: this limit if set, else the
+        rubric's own ``time_budget_seconds``, else one hang per item plus start and import."""
+        if self.submission_budget > 0:
+            return float(self.submission_budget)
+        if rubric_budget:
+            return float(rubric_budget)
+        return self.start_timeout + self.import_timeout + max(1, items) * self.call_timeout
 
     def replace(self, **changes: object) -> "Limits":
         """A copy with some limits changed (unknown names raise TypeError)."""

@@ -37,6 +37,11 @@ FRAME_HEADER = struct.Struct(">Q")
 JSON_HEADER = struct.Struct(">I")
 # dtype kinds allowed across the boundary: bool, signed/unsigned int, float, complex.
 PLAIN_DTYPE_KINDS = frozenset("biufc")
+# Why: numpy itself stops at 64 dimensions; no value of an assignment has more than a few,
+# and a header promising 100 made numpy raise inside the trusted process.
+MAX_DIMENSIONS = 32
+# Why: a .npy header is a short dict literal; read_npy looks at no more than this of a blob.
+NPY_HEADER_BYTES = 4096
 
 
 class ProtocolError(Exception):
@@ -50,12 +55,16 @@ class Handle:
     it cannot look inside it.
     """
 
-    __slots__ = ("id", "type_name", "generation")
+    __slots__ = ("id", "type_name", "generation", "changes")
 
-    def __init__(self, id: int, type_name: str, generation: int):
+    def __init__(self, id: int, type_name: str, generation: int, changes: tuple = ()):
         self.id = id
         self.type_name = type_name
         self.generation = generation
+        # After a call that got this object as an argument: the worker's account of
+        # which arrays inside it the call changed in place (e.g. "x (3 of 12 entries)").
+        # Only ever a reason to fail a mutation check, never to pass one.
+        self.changes = changes
 
     def __repr__(self) -> str:
         return f"<object of type {self.type_name!r} kept in the worker>"
@@ -109,15 +118,17 @@ def _npy_bytes(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def read_npy(data: bytes, *, max_bytes: int) -> np.ndarray:
-    """Read one ``.npy`` blob after checking its header; never unpickles."""
-    fp = io.BytesIO(data)
+def read_npy(data, *, max_bytes: int) -> np.ndarray:
+    """Read one ``.npy`` blob (bytes or a memoryview) after checking its header; never unpickles.
+
+    Every failure is a :class:`ProtocolError`: whatever the blob holds, it is the sender's fault."""
+    fp = io.BytesIO(bytes(data[:NPY_HEADER_BYTES + 16]))  # the header only: the data is not copied here
     try:
         version = np.lib.format.read_magic(fp)
         if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fp, max_header_size=4096)
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fp, max_header_size=NPY_HEADER_BYTES)
         elif version in ((2, 0), (3, 0)):
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(fp, max_header_size=4096)
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(fp, max_header_size=NPY_HEADER_BYTES)
         else:
             raise ProtocolError(f"unsupported .npy version {version}")
     except ProtocolError:
@@ -130,6 +141,10 @@ def read_npy(data: bytes, *, max_bytes: int) -> np.ndarray:
         raise ProtocolError(f"array dtype {dtype.str} is not in native byte order")
     if not isinstance(shape, tuple) or not all(isinstance(d, int) and d >= 0 for d in shape):
         raise ProtocolError(f"array shape {shape!r} is invalid")
+    if len(shape) > MAX_DIMENSIONS:
+        raise ProtocolError(f"array has {len(shape)} dimensions, more than {MAX_DIMENSIONS}")
+    if any(d > max(len(data), 1) for d in shape):
+        raise ProtocolError(f"array shape {shape!r} has a dimension larger than the {len(data)} bytes sent")
     count = 1
     for d in shape:
         count *= d
@@ -139,8 +154,11 @@ def read_npy(data: bytes, *, max_bytes: int) -> np.ndarray:
     offset = fp.tell()
     if len(data) - offset != nbytes:
         raise ProtocolError(f"array data has {len(data) - offset} bytes, header promises {nbytes}")
-    array = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
-    return array.reshape(shape, order="F" if fortran else "C").copy()
+    try:
+        array = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
+        return array.reshape(shape, order="F" if fortran else "C").copy()
+    except Exception as exc:  # numpy's own limits (e.g. a size that overflows): still the sender's fault
+        raise ProtocolError(f"array could not be read: {exc}") from None
 
 
 def decode(node: Any, blobs: list, *, max_array_bytes: int, max_depth: int,
@@ -205,16 +223,23 @@ def pack(message: dict, blobs: list) -> bytes:
     return b"".join([FRAME_HEADER.pack(payload_len), JSON_HEADER.pack(len(header)), header, *blobs])
 
 
-def unpack(payload: bytes) -> tuple[dict, list]:
-    """Split a frame's payload into its message and blobs (no values decoded yet)."""
+def unpack(payload, *, max_json_bytes: int | None = None) -> tuple[dict, list]:
+    """Split a frame's payload (bytes, bytearray or memoryview) into its message and blobs
+    (no values decoded yet; blobs are views into ``payload``, not copies).
+
+    A JSON part longer than ``max_json_bytes`` is refused before it is parsed."""
+    payload = memoryview(payload)
     if len(payload) < JSON_HEADER.size:
         raise ProtocolError("frame too short")
     (header_len,) = JSON_HEADER.unpack_from(payload)
     start = JSON_HEADER.size
     if header_len > len(payload) - start:
         raise ProtocolError("frame header longer than the frame")
+    if max_json_bytes is not None and header_len > max_json_bytes:
+        raise ProtocolError(f"the JSON part of the message is {header_len} bytes, over the limit of "
+                            f"{max_json_bytes} bytes (arrays travel as blobs; only their description is JSON)")
     try:
-        header = json.loads(payload[start:start + header_len].decode("utf-8"),
+        header = json.loads(bytes(payload[start:start + header_len]).decode("utf-8"),
                             parse_constant=_reject_constant)
     except ProtocolError:
         raise
@@ -235,7 +260,7 @@ def unpack(payload: bytes) -> tuple[dict, list]:
     return header["message"], blobs
 
 
-def read_frame(stream: BinaryIO, *, max_bytes: int) -> bytes | None:
+def read_frame(stream: BinaryIO, *, max_bytes: int) -> bytearray | None:
     """Read one frame's payload; None at a clean end of stream."""
     head = _read_exact(stream, FRAME_HEADER.size)
     if head is None:
@@ -249,14 +274,19 @@ def read_frame(stream: BinaryIO, *, max_bytes: int) -> bytes | None:
     return payload
 
 
-def _read_exact(stream: BinaryIO, n: int) -> bytes | None:
-    chunks, remaining = [], n
-    while remaining:
-        chunk = stream.read(remaining)
-        if not chunk:
-            if remaining == n:
+def _read_exact(stream: BinaryIO, n: int) -> bytearray | None:
+    # Read into one buffer of the final size: a frame costs its own size in memory, not twice that.
+    buffer = bytearray(n)
+    view, done = memoryview(buffer), 0
+    while done < n:
+        got = stream.readinto(view[done:]) if hasattr(stream, "readinto") else None
+        if got is None:  # a stream without readinto (or a non-blocking one with nothing yet)
+            chunk = stream.read(n - done)
+            got = len(chunk) if chunk else 0
+            view[done:done + got] = chunk or b""
+        if not got:
+            if done == 0:
                 return None
             raise ProtocolError("stream ended inside a message")
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
+        done += got
+    return buffer

@@ -14,6 +14,7 @@ remembered, so a submission that hangs at import costs one timeout, not one per 
 from __future__ import annotations
 
 import contextlib
+import time
 from typing import Any, Iterator
 
 from grader import protocol
@@ -57,6 +58,11 @@ class StudentProxy:
         self.restarts = 0
         self.timeouts = 0
         self._call_timeout = limits.call_timeout
+        # Seconds the submission's code may take in all (worker starts, import, calls);
+        # None: no total budget. Set by the grading of a submission (see Limits.budget_for).
+        self.budget: float | None = None
+        self.used = 0.0
+        self.caps: dict = {}
 
     # -- public ---------------------------------------------------------------
     def __getattr__(self, name: str) -> StudentFunction:
@@ -115,6 +121,12 @@ class StudentProxy:
             raise StudentCodeError(self._import_failure)
         if self._worker is not None and not self._worker.dead:
             return self._worker
+        if self._worker is not None and self.restarts >= self._limits.max_restarts:
+            raise StudentCodeError(
+                f"the process running your code crashed or hung {self.restarts + 1} times; the remaining "
+                "checks were not run (fix the crashes or hangs named in the items above)")
+        self._check_budget(f"importing {self._module}.py")
+        started = time.monotonic()
         try:
             worker = self._sandbox.start()
         except (WorkerDied, WorkerTimeout, OSError) as exc:
@@ -124,13 +136,14 @@ class StudentProxy:
         if self._worker is not None:
             self.restarts += 1
         self._worker = worker
+        self.caps = dict(worker.caps)
+        timeout = self._timeout(self._limits.import_timeout)
         try:
-            reply, _ = worker.request({"op": "import", "module": self._module},
-                                      timeout=self._limits.import_timeout)
+            reply, _ = worker.request({"op": "import", "module": self._module}, timeout=timeout)
         except WorkerTimeout:
             self.timeouts += 1
             self._import_failure = (f"importing {self._module}.py did not finish within "
-                                    f"{self._limits.import_timeout:g} s (an infinite loop or a long "
+                                    f"{timeout:g} s (an infinite loop or a long "
                                     "computation at the top level of the file?)")
         except WorkerDied as exc:
             self._import_failure = (f"the process running {self._module}.py died while importing it: {exc} "
@@ -142,11 +155,25 @@ class StudentProxy:
             else:
                 ok = reply.get("ok")
                 self.functions = [escape(f, 100) for f in ok] if isinstance(ok, list) else []
+        finally:
+            self.used += time.monotonic() - started
         self._collect_output(worker)
         if self._import_failure is not None:
             worker.kill()
             raise StudentCodeError(self._import_failure)
         return worker
+
+    def _check_budget(self, what: str) -> None:
+        if self.budget is not None and self.used >= self.budget:
+            raise StudentCodeError(
+                f"your code used the whole time budget of this submission ({self.budget:g} s in all); "
+                f"{what} was not run")
+
+    def _timeout(self, limit: float) -> float:
+        """The wall-clock limit of the next request: its own limit, or what is left of the budget."""
+        if self.budget is None:
+            return limit
+        return max(0.001, min(limit, self.budget - self.used))
 
     def _resolve(self, node: dict) -> protocol.Handle:
         return protocol.Handle(node["handle"], escape(node.get("type", "object"), 100), self._generation)
@@ -162,23 +189,32 @@ class StudentProxy:
                 raise StudentCodeError(
                     f"{name}() cannot run: an earlier call in this check crashed or hung, and the "
                     f"{value.type_name} it returned was lost with it")
+        self._check_budget(f"{name}()")
         blobs: list = []
         try:
             message = {"op": "call", "name": name, "return_args": return_args,
                        "args": protocol.encode(list(args), blobs), "kwargs": protocol.encode(dict(kwargs), blobs)}
         except TypeError as exc:
             raise GraderError(f"a hidden test passed an unsendable argument to {name}(): {exc}") from exc
+        timeout = self._timeout(self._call_timeout)
+        started = time.monotonic()
         try:
-            reply, reply_blobs = worker.request(message, blobs, timeout=self._call_timeout)
+            reply, reply_blobs = worker.request(message, blobs, timeout=timeout)
         except WorkerTimeout:
             self.timeouts += 1
             self._collect_output(worker)
-            self._timed_out[name] = (f"{name}() did not return within {self._call_timeout:g} s "
-                                     "(an infinite loop, or far too slow?)")
+            if timeout < self._call_timeout:
+                self._timed_out[name] = (f"{name}() was stopped after {timeout:g} s, when your code had used "
+                                         f"the whole time budget of this submission ({self.budget:g} s in all)")
+            else:
+                self._timed_out[name] = (f"{name}() did not return within {timeout:g} s "
+                                         "(an infinite loop, or far too slow?)")
             raise StudentCodeError(self._timed_out[name]) from None
         except WorkerDied as exc:
             self._collect_output(worker)
             raise StudentCodeError(f"{name}() crashed the process running it: {exc}") from None
+        finally:
+            self.used += time.monotonic() - started
         self._collect_output(worker)
         if "error" in reply:
             error = reply["error"] if isinstance(reply["error"], dict) else {}
@@ -193,10 +229,30 @@ class StudentProxy:
                 after = protocol.decode(reply.get("args"), reply_blobs,
                                         max_array_bytes=self._limits.array_bytes,
                                         max_depth=self._limits.nesting_depth, resolve=self._resolve)
-        except protocol.ProtocolError as exc:
+                after = self._arguments_after(args, after, reply.get("mutated"))
+        except Exception as exc:  # whatever a reply holds is the worker's doing, never a grader error
             worker.kill()
-            raise StudentCodeError(f"{name}() returned data the grader cannot accept: {exc}") from None
+            detail = str(exc) if isinstance(exc, protocol.ProtocolError) else f"{type(exc).__name__}: {exc}"
+            raise StudentCodeError(f"{name}() returned data the grader cannot accept: "
+                                   f"{escape(detail, 300)}") from None
         return result, after
+
+    def _arguments_after(self, args: tuple, after: Any, mutated: Any) -> list:
+        """The positional arguments as the call left them: a list as long as ``args``.
+        An argument kept in the worker (a handle) comes back as a handle that carries the
+        worker's account of which of its arrays the call changed (see Handle.changes)."""
+        if not isinstance(after, list) or len(after) != len(args):
+            raise protocol.ProtocolError(f"the arguments after the call are not a list of {len(args)}")
+        changes = mutated if isinstance(mutated, dict) else {}
+        out = list(after)
+        for position, before in enumerate(args):
+            if isinstance(before, protocol.Handle):
+                noted = changes.get(str(position), [])
+                if not isinstance(noted, list):
+                    raise protocol.ProtocolError("malformed account of changed arrays")
+                out[position] = protocol.Handle(before.id, before.type_name, before.generation,
+                                                changes=tuple(escape(str(n), 200) for n in noted[:20]))
+        return out
 
 
 def _handles_in(value: Any):

@@ -30,6 +30,8 @@ class Rubric:
     items: tuple[Item, ...]
     raw: bytes
     requires: tuple[str, ...] = ()
+    # Seconds all of one submission's code may take (None: sized from the limits; see Limits.budget_for).
+    time_budget: float | None = None
 
     @property
     def max_score(self) -> float:
@@ -73,4 +75,5 @@ def load(path: Path) -> Rubric:
         raise RubricError(f"{path}: /total_points: items add up to {total:g}, "
                           f"not {document['total_points']:g}")
     return Rubric(path=path, assignment=document["assignment"], title=document["title"],
-                  module=document["module"], items=items, raw=raw, requires=tuple(document.get("requires", ())))
+                  module=document["module"], items=items, raw=raw, requires=tuple(document.get("requires", ())),
+                  time_budget=document.get("time_budget_seconds"))

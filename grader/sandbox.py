@@ -4,15 +4,25 @@ Two backends:
 
 ``bwrap`` (Linux, when bubblewrap is installed)
     The worker runs in new namespaces (no network, own PID namespace, no IPC),
-    ``--die-with-parent``, with a read-only view of the system, the Python
-    installation, the grader package and the one submission, and a private
-    writable directory. ``solutions/``, ``rubrics/`` and other submissions do
-    not exist inside it.
+    ``--die-with-parent``, with a read-only view of the system (``/usr``, the
+    libraries, a short list of ``/etc`` files), the Python installation, the
+    grader package and the one submission, and RAM-backed ``/tmp`` and ``/scratch``
+    of a fixed size. Every capability is dropped (``--cap-drop ALL``: a grader
+    running as root does not hand root's powers to the student) and a seccomp
+    filter (:mod:`grader.seccomp`) refuses mount, namespace, ptrace, keyring,
+    bpf and perf calls. The course's secret folders and any other folder the
+    caller names (the batch's input and output) are masked wherever they lie
+    under a bound folder.
 ``subprocess`` (everywhere else: macOS, Windows, Linux without bwrap)
     A plain child process with the same limits (rlimits where the OS has them,
     timeouts, scrubbed environment, capped output) but **no filesystem or network
     isolation**: the student's code can read any file the grader's user can.
     Fine for a student's own ``grade local``; not a security boundary for TAs.
+
+On both, where a cgroup can be made (:mod:`grader.cgroup`), all of one worker's
+processes share one memory cap and one process cap, and a kill reaches every
+one of them. :meth:`Sandbox.caps` says which caps are in force; the result
+records it. ``docs/security.md`` has the table of guarantees per platform.
 """
 
 from __future__ import annotations
@@ -30,11 +40,21 @@ import time
 import warnings
 from pathlib import Path
 
-from grader import protocol
+from grader import cgroup, protocol, seccomp
 from grader.limits import Limits
 
 GRADER_PACKAGE = Path(__file__).resolve().parent
 BACKENDS = ("auto", "bwrap", "subprocess")
+# System folders bound read-only into the bwrap sandbox. /etc is not among them:
+# only ETC_FILES are (a grader running as root must not show /etc/shadow or a course kept under /etc).
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64")
+# Why each: the dynamic loader's cache and config (shared libraries), the alternatives
+# symlinks (Debian's BLAS), users and groups (getpass, ~), time zone, name service config.
+ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives",
+             "/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/etc/localtime", "/etc/os-release")
+# Joins the worker's cgroup (each file named before "--"), then becomes the worker: the
+# worker is in its cgroup before its first instruction, and so is every process it starts.
+_CGROUP_SHIM = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
 
 
 class SandboxWarning(UserWarning):
@@ -102,6 +122,13 @@ def _bootstrap(package_parent: str) -> str:
     return f"import sys; sys.path.insert(0, {package_parent!r}); from grader.worker import main; main()"
 
 
+def _mask(path: str) -> list[str]:
+    """bwrap arguments that cover ``path`` with nothing: an empty tmpfs, or /dev/null for a file."""
+    if os.path.isdir(path):
+        return ["--tmpfs", path]
+    return ["--ro-bind", "/dev/null", path]
+
+
 def _python_roots() -> list[str]:
     """Directories the interpreter and its packages live in (bound read-only in bwrap)."""
     roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
@@ -124,30 +151,84 @@ class Sandbox:
         self.backend = backend
         self.hidden_paths = tuple(Path(p).resolve() for p in hidden_paths)
 
-    def command(self, workdir: str) -> tuple[list[str], str, str]:
+    def caps(self, group: "cgroup.Cgroup | None") -> dict:
+        """The resource caps in force for a worker started with ``group`` (recorded in the result)."""
+        limits = self.limits
+        caps = {"address_space_bytes_per_process": limits.address_space_bytes,
+                "cpu_seconds_per_process": limits.cpu_seconds,
+                "file_size_bytes": limits.file_size_bytes,
+                "total_memory_bytes": group.memory_bytes if group else None,
+                "processes": group.processes if group else self._nproc_rlimit(),
+                "tmp_bytes": limits.tmp_bytes if self.backend == "bwrap" else None,
+                "scratch_bytes": limits.scratch_bytes if self.backend == "bwrap" else None,
+                "enforced_by": (f"cgroup v{group.version}" if group else "rlimits")
+                + (", bwrap (capabilities dropped, seccomp)" if self.backend == "bwrap" else ", subprocess")}
+        return caps
+
+    def _nproc_rlimit(self) -> int | None:
+        """RLIMIT_NPROC where it bounds only this worker: bwrap as a user (a new user
+        namespace counts its own processes). For root the kernel ignores it; for a plain
+        subprocess it would count every process of the user's."""
+        if self.backend == "bwrap" and hasattr(os, "geteuid") and os.geteuid() != 0:
+            return self.limits.processes
+        return None
+
+    def bound_folders(self) -> list[str]:
+        """Host folders visible inside the bwrap sandbox (resolved), besides the submission and /scratch."""
+        folders = [os.path.realpath(d) for d in SYSTEM_DIRS + ETC_FILES if os.path.exists(d)]
+        return folders + _python_roots() + [str(GRADER_PACKAGE)]
+
+    def command(self, workdir: str, *, seccomp_fd: int | None = None) -> tuple[list[str], str, str]:
         """(argv, submission dir as the worker sees it, workdir as the worker sees it)."""
         if self.backend == "subprocess":
             argv = [sys.executable, "-I", "-B", "-c", _bootstrap(str(GRADER_PACKAGE.parent))]
             return argv, str(self.submission_dir), workdir
-        argv = [bwrap_path() or "bwrap", "--unshare-all", "--die-with-parent", "--new-session"]
-        for system_dir in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc"):
+        argv = [bwrap_path() or "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
+                # Why: as root, bwrap keeps every capability unless told; with them, student
+                # code remounted the read-only binds read-write and patched the grader.
+                "--cap-drop", "ALL"]
+        if seccomp_fd is not None:
+            argv += ["--seccomp", str(seccomp_fd)]
+        for system_dir in SYSTEM_DIRS + ETC_FILES:
             argv += ["--ro-bind-try", system_dir, system_dir]
         # Mounted before the binds below: bwrap applies them in order, and a tmpfs on /tmp
         # after them would hide a Python or grader that lives under /tmp (a venv in a clone there).
-        argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+        argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(self.limits.tmp_bytes), "--tmpfs", "/tmp"]
         roots = _python_roots()
+        # Masks go in two rounds: a secret folder under a system folder is masked before the
+        # Python and grader binds (so a venv inside it is bound again on top of the mask);
+        # one under a Python folder is masked after them.
+        late = [r.rstrip("/") + "/" for r in roots + [str(GRADER_PACKAGE)]]
+        masks = self.masked_paths()
+        for hidden in masks:
+            if not any((hidden + "/").startswith(r) for r in late):
+                argv += _mask(hidden)
         for root in roots:
             argv += ["--ro-bind", root, root]
-        for hidden in self.hidden_paths:
-            # Why: should the course sit inside a bound directory, its secrets are masked.
-            if any(str(hidden).startswith(r.rstrip("/") + "/") for r in roots):
-                argv += ["--tmpfs", str(hidden)]
         argv += ["--ro-bind", str(GRADER_PACKAGE), "/nngrade/grader",
                  "--ro-bind", str(self.submission_dir), "/submission",
-                 "--bind", workdir, "/scratch",
-                 "--chdir", "/scratch",
+                 "--size", str(self.limits.scratch_bytes), "--tmpfs", "/scratch"]
+        for hidden in masks:
+            if any((hidden + "/").startswith(r) for r in late):
+                argv += _mask(hidden)
+        argv += ["--chdir", "/scratch",
                  "--", sys.executable, "-I", "-B", "-c", _bootstrap("/nngrade")]
         return argv, "/submission", "/scratch"
+
+    def masked_paths(self) -> list[str]:
+        """Hidden paths that lie under a bound folder: each is covered by an empty tmpfs."""
+        bound = [b.rstrip("/") + "/" for b in self.bound_folders()]
+        system = [os.path.realpath(d).rstrip("/") + "/" for d in SYSTEM_DIRS if os.path.exists(d)]
+        masked = []
+        for hidden in self.hidden_paths:
+            for path in {str(hidden), os.path.realpath(hidden)}:
+                # A folder holding a whole system folder ("/" as an output folder) is not
+                # masked: that would hide the system; what lies outside the binds is unseen anyway.
+                if any(s.startswith(path.rstrip("/") + "/") for s in system):
+                    continue
+                if os.path.exists(path) and any((path + "/").startswith(b) for b in bound):
+                    masked.append(path)
+        return sorted(set(masked))
 
     def start(self) -> "WorkerProcess":
         return WorkerProcess(self)
@@ -160,24 +241,50 @@ class WorkerProcess:
         self.limits = sandbox.limits
         self.backend = sandbox.backend
         self._workdir = tempfile.mkdtemp(prefix="nngrade-worker-")
-        argv, submission_dir, workdir = sandbox.command(self._workdir)
+        self.cgroup = cgroup.create(memory_bytes=self.limits.total_memory_bytes,
+                                    processes=self.limits.processes) if sys.platform.startswith("linux") else None
+        self.caps = sandbox.caps(self.cgroup)
+        filter_fd = None
+        program = seccomp.program() if self.backend == "bwrap" else None
+        if program is not None and hasattr(os, "memfd_create"):
+            filter_fd = os.memfd_create("nngrade-seccomp", 0)
+            os.write(filter_fd, program)
+            os.lseek(filter_fd, 0, os.SEEK_SET)
+        self.caps["seccomp"] = filter_fd is not None
+        argv, submission_dir, workdir = sandbox.command(self._workdir, seccomp_fd=filter_fd)
+        if self.cgroup is not None:
+            argv = ["/bin/sh", "-c", _CGROUP_SHIM, "sh", *self.cgroup.procs_files, "--", *argv]
         kwargs: dict = {}
         if os.name == "posix":
             # Why: its own process group, so a kill reaches every process it started.
             kwargs["start_new_session"] = True
         else:
             kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
-        self.process = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=worker_environment(), cwd=self._workdir, close_fds=True, **kwargs)
+        try:
+            self.process = subprocess.Popen(
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                env=worker_environment(), cwd=self._workdir, close_fds=True,
+                pass_fds=(filter_fd,) if filter_fd is not None else (), **kwargs)
+        except BaseException:
+            if self.cgroup is not None:
+                self.cgroup.remove()
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            raise
+        finally:
+            if filter_fd is not None:
+                os.close(filter_fd)
         self._replies: queue.Queue = queue.Queue()
+        # Why: the reader reads one frame per request, so a worker that sends frames nobody
+        # asked for holds them in its own pipe, not in the grader's memory.
+        self._permits = threading.Semaphore(0)
         self._output = bytearray()
         self._output_total = 0
         self._output_lock = threading.Lock()
         threading.Thread(target=self._read_replies, daemon=True).start()
         threading.Thread(target=self._read_output, daemon=True).start()
         self.dead = False
-        self.request({"op": "init", "limits": self.limits.for_worker(),
+        self.request({"op": "init", "limits": {**self.limits.for_worker(),
+                                               "processes": sandbox._nproc_rlimit()},
                       "submission_dir": submission_dir, "workdir": workdir},
                      timeout=self.limits.start_timeout)
 
@@ -188,11 +295,13 @@ class WorkerProcess:
     def _read_replies(self) -> None:
         try:
             while True:
+                self._permits.acquire()
                 payload = protocol.read_frame(self.process.stdout, max_bytes=self.limits.message_bytes)
                 self._replies.put(payload)
                 if payload is None:
                     return
-        except (protocol.ProtocolError, OSError, ValueError) as exc:
+                payload = None  # why: not held while waiting for the next permit (a frame may be 64 MiB)
+        except Exception as exc:  # anything the worker's bytes cause is the worker's fault
             self._replies.put(exc)
         finally:
             _close_quietly(self.process.stdout)
@@ -230,6 +339,7 @@ class WorkerProcess:
         if self.dead:
             raise WorkerDied("the worker is no longer running")
         try:
+            self._permits.release()
             self.process.stdin.write(protocol.pack(message, blobs or []))
             self.process.stdin.flush()
         except (BrokenPipeError, OSError, ValueError):
@@ -248,10 +358,14 @@ class WorkerProcess:
             self.kill()
             raise WorkerDied(f"the worker sent a malformed message ({payload})")
         try:
-            return protocol.unpack(payload)
+            return protocol.unpack(payload, max_json_bytes=self.limits.json_bytes)
         except protocol.ProtocolError as exc:
-            self.kill()
-            raise WorkerDied(f"the worker sent a malformed message ({exc})") from None
+            problem = str(exc)
+        # Why out here: an exception raised inside the except block would keep this frame,
+        # and so the refused payload, alive through its traceback.
+        del payload
+        self.kill()
+        raise WorkerDied(f"the worker sent a malformed message ({problem})")
 
     def _death_reason(self) -> str:
         try:
@@ -272,6 +386,7 @@ class WorkerProcess:
         """Kill the worker and everything it started; safe to call twice."""
         if not self.dead:
             self.dead = True
+            self._permits.release()  # why: a reader waiting for a permit reads the end of the pipe and stops
             try:
                 if os.name == "posix":
                     os.killpg(self.process.pid, signal.SIGKILL)
@@ -284,6 +399,10 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 pass
             _close_quietly(self.process.stdin)  # stdout and stderr are closed by their readers
+        if self.cgroup is not None:
+            # Why: a process that left the process group (setsid) is still in the cgroup.
+            self.cgroup.remove()
+            self.cgroup = None
         shutil.rmtree(self._workdir, ignore_errors=True)
 
     close = kill

@@ -140,6 +140,12 @@ class Worker:
                               "message": name, "where": []}}, []
         args = self.decode(message["args"], blobs)
         kwargs = self.decode(message["kwargs"], blobs)
+        nodes = message["args"].get("list", []) if isinstance(message["args"], dict) else []
+        handles = [n.get("handle") if isinstance(n, dict) else None for n in nodes] \
+            if message.get("return_args") else []
+        # Objects kept here (a namedtuple or dataclass cache) never cross, so the trusted side
+        # cannot compare them: their arrays are copied before the call and compared after it.
+        snapshots = {i: arrays_in(args[i]) for i, h in enumerate(handles) if isinstance(h, int)}
         try:
             result = function(*args, **kwargs)
         except BaseException as exc:
@@ -149,6 +155,7 @@ class Worker:
             reply = {"ok": protocol.encode(result, out_blobs, keep=self.keep)}
             if message.get("return_args"):
                 reply["args"] = protocol.encode(list(args), out_blobs, keep=self.keep)
+                reply["mutated"] = {str(i): changed_arrays(before, args[i]) for i, before in snapshots.items()}
         except BaseException as exc:
             return self.error("bad_return", exc, "could not send the result: "), []
         size = sum(len(b) for b in out_blobs)
@@ -185,6 +192,51 @@ class Worker:
             self.send(reply, out_blobs)
 
 
+def arrays_in(value: Any, path: str = "", depth: int = 0, seen: set | None = None) -> dict:
+    """{path: copy} of every numpy array inside ``value`` (fields of namedtuples, dataclasses
+    and plain objects, items of containers), to compare after a call."""
+    seen = set() if seen is None else seen
+    found: dict = {}
+    if depth > 6 or id(value) in seen or len(found) > 1000:
+        return found
+    seen.add(id(value))
+    try:
+        if isinstance(value, np.ndarray):
+            found[path or "the object"] = value.copy()
+        elif isinstance(value, dict):
+            for key, item in list(value.items())[:100]:
+                found.update(arrays_in(item, f"{path}[{key!r}]", depth + 1, seen))
+        elif isinstance(value, (list, tuple)):
+            fields = getattr(type(value), "_fields", None)
+            for i, item in enumerate(list(value)[:100]):
+                label = f"{path}.{fields[i]}" if fields and i < len(fields) else f"{path}[{i}]"
+                found.update(arrays_in(item, label, depth + 1, seen))
+        elif hasattr(value, "__dict__") and not isinstance(value, type) and not callable(value):
+            for key, item in list(vars(value).items())[:100]:
+                found.update(arrays_in(item, f"{path}.{key}", depth + 1, seen))
+    except Exception:  # a hostile __getattr__ or container: nothing more is looked at
+        pass
+    return found
+
+
+def changed_arrays(before: dict, value: Any) -> list:
+    """Which of the arrays copied by :func:`arrays_in` the call changed (or replaced by another shape)."""
+    after = arrays_in(value)
+    changes = []
+    for path, old in before.items():
+        new = after.get(path)
+        try:
+            if new is None or new.shape != old.shape or new.dtype != old.dtype:
+                changes.append(f"{path.lstrip('.')} (replaced)")
+            elif not np.array_equal(new, old, equal_nan=True):
+                count = int((~((new == old) | (np.isnan(new) & np.isnan(old)) if new.dtype.kind in "fc"
+                              else (new == old))).sum())
+                changes.append(f"{path.lstrip('.')} ({count} of {old.size} entries)")
+        except Exception:
+            changes.append(f"{path.lstrip('.')} (changed)")
+    return changes
+
+
 def apply_rlimits(limits: dict) -> None:
     """Limit this process before any student code runs (POSIX only)."""
     try:
@@ -196,6 +248,8 @@ def apply_rlimits(limits: dict) -> None:
         "RLIMIT_AS": limits.get("address_space_bytes"),
         "RLIMIT_FSIZE": limits.get("file_size_bytes"),
         "RLIMIT_NOFILE": limits.get("open_files"),
+        # Only sent where it bounds this sandbox alone (a user namespace of a non-root grader).
+        "RLIMIT_NPROC": limits.get("processes"),
         "RLIMIT_CORE": 0,  # why: a crash must not write a core file of student memory
     }
     for name, value in wanted.items():

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from grader import protocol
-from grader.protocol import ProtocolError
+from grader.protocol import FRAME_HEADER, JSON_HEADER, ProtocolError, pack, unpack
 
 MAX_ARRAY = 1 << 20
 MAX_DEPTH = 32
@@ -305,7 +305,7 @@ def test_header_shape_promising_other_than_the_bytes_present_is_rejected(extra):
 
 def test_huge_shape_in_header_is_rejected_before_allocating():
     blob = npy_with_header({"descr": "<f8", "fortran_order": False, "shape": (10**9, 10**9)}, b"")
-    with pytest.raises(ProtocolError, match="exceeds the limit"):
+    with pytest.raises(ProtocolError, match="exceeds the limit|larger than the"):
         _decode({"ndarray": 0}, [blob])
 
 
@@ -447,3 +447,25 @@ def test_frame_larger_than_max_bytes_is_rejected_before_reading_it():
     # A length prefix announcing an enormous message is refused without waiting for its bytes.
     with pytest.raises(ProtocolError, match="exceeds the limit"):
         protocol.read_frame(io.BytesIO(protocol.FRAME_HEADER.pack(2**62)), max_bytes=1 << 20)
+
+
+@pytest.mark.parametrize("shape", [(1,) * 100, (1,) * 33, (0, 2**64), (2**40, 0), (0, 2**63 - 1)])
+def test_a_shape_numpy_cannot_hold_or_the_bytes_cannot_back_is_a_protocol_error(shape):
+    """A header with 100 dimensions or a (0, 2**64) shape made numpy raise ValueError in the
+    grader, which reported the student's broken reply as a grader error."""
+    blob = npy_with_header({"descr": "<f8", "fortran_order": False, "shape": shape}, b"")
+    with pytest.raises(ProtocolError, match="dimensions|larger than the|could not be read|malformed"):
+        _decode({"ndarray": 0}, [blob])
+
+
+def test_a_json_part_over_its_cap_is_refused_before_it_is_parsed():
+    header = b"[" + b"[]," * 400_000 + b"[]]"
+    payload = JSON_HEADER.pack(len(header)) + header
+    with pytest.raises(ProtocolError, match="over the limit of 1048576 bytes"):
+        unpack(payload, max_json_bytes=1 << 20)
+
+
+def test_blobs_of_an_unpacked_frame_are_views_not_copies():
+    frame = pack({"ok": 1}, [b"x" * 1000])
+    message, blobs = unpack(bytearray(frame[FRAME_HEADER.size:]))
+    assert message == {"ok": 1} and isinstance(blobs[0], memoryview) and bytes(blobs[0]) == b"x" * 1000

@@ -16,6 +16,7 @@ import pytest
 from grader.comparison import RTOL_NUMERIC, check_array, check_tuple, check_unchanged
 from grader.failure import MismatchError
 from grader.gradcheck import numerical_gradient_array
+from grader.protocol import Handle
 
 # (shape of x, M): 2-D, a batch of one, and 3-D / 4-D inputs that must be flattened.
 AFFINE_CASES = [((5, 4), 3), ((1, 6), 2), ((3, 2, 4), 5), ((2, 3, 2, 2), 4)]
@@ -134,8 +135,9 @@ LAYERS = [
 
 def check_arrays_unchanged(before, after, *, name):
     """Every array in ``before`` (an array, or a tuple/list/dict holding arrays) is as it was in ``after``.
-    Anything else (numbers, handles of objects kept in the worker) is not compared."""
-    if isinstance(before, np.ndarray):
+    An object kept in the worker (a namedtuple or class cache) is compared by the worker.
+    Numbers are not compared."""
+    if isinstance(before, (np.ndarray, Handle)):
         check_unchanged(before, after, name=name)
     elif isinstance(before, (tuple, list, dict)):
         if type(after) is not type(before) or len(after) != len(before):
