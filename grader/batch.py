@@ -10,9 +10,34 @@ main process writes files:
 ``OUTDIR/summary.json``            pass rates, score distribution, timings
 ``OUTDIR/report.html``             the class report (see :mod:`grader.report`)
 ``OUTDIR/changes.csv``             after ``--resume``: old and new score of every regraded student
+``OUTDIR/resume/<student>.json``   the resume key each result was graded under (below)
 
-Resume: a student is skipped iff their result exists for the same submission
-hash, rubric hash and grader version, and was graded without grader error.
+Resume key. For each result ``results/<student>.json`` the batch writes, just
+*before* the result itself, a stamp ``resume/<student>.json`` (same file name):
+``{"schema_version", "student_id", "resume_key", "result_sha256"}``, where
+``resume_key`` (:func:`resume_key`) is
+
+* ``assignment``, ``submission_sha256``, ``rubric_sha256`` (rubric JSON and every
+  test file) and ``grader_version``;
+* ``limits``: every field of :class:`grader.limits.Limits`
+  (``dataclasses.asdict``, so a field added later joins the key by itself);
+* ``sandbox``: the backend the batch runs student code under (``bwrap`` or
+  ``subprocess``, after ``auto`` was resolved);
+* ``secret_sha256``: :func:`secret_fingerprint` of the course secret (a hash,
+  never the secret), so new seeds mean a new key;
+
+and ``result_sha256`` is the hash of the result document it belongs to
+(:func:`document_sha256`). With ``--resume`` a student is skipped iff their
+result exists, was graded without grader error, its stamp's ``result_sha256``
+matches it and its ``resume_key`` equals the key of this run. Anything else (a
+setting changed, no stamp: a result from an older nngrade, a stamp left by a
+kill between the two writes) is regraded, and listed in ``changes.csv`` when an
+older result existed. The student's late penalty is applied anew either way.
+
+Printing. Student ids are kept exactly in the results and ``summary.json``;
+what is printed (``on_progress``'s id, notes, :meth:`Summary.line`) is made
+printable by :func:`grader.terminal.clean`, and CSV cells are kept from running
+as formulas by :func:`grader.gradebook.csv_rows`.
 """
 
 from __future__ import annotations
@@ -22,6 +47,7 @@ import dataclasses
 import hashlib
 import hmac
 import json
+import math
 import multiprocessing
 import os
 import re
@@ -30,9 +56,10 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from grader import __version__, course, grading, layout, lifeline, penalty
+from grader import __version__, course, grading, layout, lifeline, penalty, terminal
 from grader import result as result_module
 from grader.limits import Limits
+from grader.storage import write_atomically
 from grader.submission import sha256_of
 
 SECRET_ENV = "NNGRADE_COURSE_SECRET"
@@ -53,6 +80,9 @@ class Job:
     limits: Limits
     backend: str
     artifact_prefix: str | None = None
+    # Folders the worker must not see even where they lie under a bound system folder:
+    # the batch's input (other students' work) and output (their results).
+    hidden: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass
@@ -68,9 +98,11 @@ class Summary:
     notes: list = dataclasses.field(default_factory=list)
 
     def line(self) -> str:
-        return (f"{self.total} students ({self.layout} layout): {self.graded} graded, {self.reused} unchanged "
-                f"from before, {self.grader_errors} grader errors, {self.timeouts} with timeouts; "
-                f"mean score {self.mean_score:.1f}/{self.max_score:g}")
+        """The one-line summary the CLI prints (printable whatever the layout said)."""
+        return terminal.clean(
+            f"{self.total} students ({self.layout} layout): {self.graded} graded, {self.reused} unchanged "
+            f"from before, {self.grader_errors} grader errors, {self.timeouts} with timeouts; "
+            f"mean score {self.mean_score:.1f}/{self.max_score:g}")
 
 
 def student_seed(secret: bytes, assignment: str, student_id: str) -> int:
@@ -91,12 +123,76 @@ def read_secret(secret_file: Path | None) -> bytes | None:
     return value.encode("utf-8") if value else None
 
 
-def result_name(student_id: str) -> str:
-    """A file name for a student id: readable, safe, and distinct for distinct ids."""
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", student_id)[:80].lstrip(".") or "student"
-    if safe != student_id:
-        safe += "-" + hashlib.sha256(student_id.encode("utf-8")).hexdigest()[:8]
+# Why: names Windows keeps for devices whatever the extension (CON.json is the console).
+_RESERVED_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+                   *(f"LPT{i}" for i in range(1, 10))}
+
+
+def result_name(student_id: str, *, full_hash: bool = False) -> str:
+    """A file name for a student id: readable and safe.
+
+    Only ``A-Z a-z 0-9 . _ -`` are kept, never a leading dot (hidden file, ``..``)
+    or dash (read as an option by ``rm *``), never a Windows device name; an id
+    that needed any change gets a hash of the exact id appended (the whole hash
+    with ``full_hash``). Names of a whole class are made distinct by :func:`result_names`.
+    """
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", student_id)[:80].lstrip(".-") or "student"
+    if full_hash or safe != student_id or safe.split(".")[0].upper() in _RESERVED_NAMES:
+        digest = hashlib.sha256(student_id.encode("utf-8")).hexdigest()
+        safe += "-" + (digest if full_hash else digest[:8])
     return safe + ".json"
+
+
+def result_names(student_ids: list[str]) -> dict[str, str]:
+    """{student id: result file name}, distinct even on a case-insensitive filesystem.
+
+    Ids whose :func:`result_name` clash (``Bob`` and ``bob`` on macOS, or a crafted
+    id whose short hash matches another's) get the whole hash instead, so no
+    student's result can overwrite another's.
+    """
+    names = {sid: result_name(sid) for sid in student_ids}
+    for _ in range(2):
+        owners: dict[str, list[str]] = {}
+        for sid, name in names.items():
+            owners.setdefault(name.casefold(), []).append(sid)
+        clashing = [sid for sids in owners.values() if len(sids) > 1 for sid in sids]
+        if not clashing:
+            return names
+        names.update({sid: result_name(sid, full_hash=True) for sid in clashing})
+    raise layout.LayoutError("student ids " + ", ".join(terminal.clean(repr(sid)) for sid in clashing)
+                             + " cannot be given distinct result files")
+
+
+def secret_fingerprint(secret: bytes) -> str:
+    """A hash of the course secret that tells secrets apart (the resume key holds it; never the secret)."""
+    return hashlib.sha256(b"nngrade course secret fingerprint\0" + secret).hexdigest()
+
+
+def _plain(value):
+    """``value`` as JSON data that compares equal after a round trip through a file."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)  # JSON has no inf or nan
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return repr(value)
+
+
+def resume_key(*, assignment: str, submission_sha: str, rubric_sha: str, limits: Limits, backend: str,
+               secret: bytes) -> dict:
+    """Everything a result depends on besides the student's id (see the module docstring)."""
+    return _plain({"assignment": assignment, "submission_sha256": submission_sha, "rubric_sha256": rubric_sha,
+                   "grader_version": __version__, "limits": dataclasses.asdict(limits), "sandbox": backend,
+                   "secret_sha256": secret_fingerprint(secret)})
+
+
+def document_sha256(document: dict) -> str:
+    """A hash of a result document that is the same before writing and after reading it back."""
+    canonical = json.loads(json.dumps(document, allow_nan=False))
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
 
 
 # Why: pytest is not thread-safe; a Dask worker with several threads grades one at a time.
@@ -108,7 +204,8 @@ def grade_job(job: Job) -> dict:
     with _GRADING_LOCK:
         assignment = course.load(Path(job.course_root), job.assignment)
         return grading.grade(assignment=assignment, submission=Path(job.submission), seed=job.seed,
-                             limits=job.limits, backend=job.backend, artifact_prefix=job.artifact_prefix)
+                             limits=job.limits, backend=job.backend, artifact_prefix=job.artifact_prefix,
+                             hidden=tuple(Path(p) for p in job.hidden))
 
 
 def _pool_initializer() -> None:
@@ -200,16 +297,38 @@ def _grader_error_result(job: Job, assignment: course.Assignment, message: str) 
                                grader_errors=[f"grading failed on {ATTEMPTS} attempts: {message}"])
 
 
-def _reusable(path: Path, submission_sha: str, rubric_sha: str) -> tuple[dict | None, dict | None]:
+def _stamp_path(results_dir: Path, name: str) -> Path:
+    return results_dir.parent / "resume" / name
+
+
+def _reusable(results_dir: Path, name: str, key: dict) -> tuple[dict | None, dict | None]:
     """(result to reuse, or None; the old result, if any, for changes.csv)."""
     try:
-        old = json.loads(path.read_text("utf-8"))
+        old = json.loads((results_dir / name).read_text("utf-8"))
         extra = old["extra_data"]
-    except (OSError, ValueError, KeyError, TypeError):
+        if not isinstance(extra, dict) or not isinstance(old.get("score"), (int, float)):
+            return None, None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None, None
-    same = (extra.get("submission_sha256") == submission_sha and extra.get("rubric_sha256") == rubric_sha
-            and extra.get("grader_version") == __version__ and extra.get("status") == "graded")
+    try:
+        stamp = json.loads(_stamp_path(results_dir, name).read_text("utf-8"))
+        same = (stamp["resume_key"] == key and stamp["result_sha256"] == document_sha256(old)
+                and extra.get("submission_sha256") == key["submission_sha256"]
+                and extra.get("rubric_sha256") == key["rubric_sha256"]
+                and extra.get("grader_version") == __version__ and extra.get("status") == "graded")
+    except (OSError, ValueError, KeyError, TypeError):
+        same = False  # no stamp (an older nngrade, or killed between the writes): regrade
     return (old if same else None), old
+
+
+def _save(results_dir: Path, name: str, student_id: str, document: dict, key: dict) -> None:
+    """The stamp first, then the result: a kill between them leaves a stamp that matches no result."""
+    stamp = {"schema_version": 1, "student_id": student_id, "resume_key": key,
+             "result_sha256": document_sha256(document)}
+    stamp_path = _stamp_path(results_dir, name)
+    stamp_path.parent.mkdir(exist_ok=True)
+    write_atomically(stamp_path, json.dumps(stamp, indent=2, allow_nan=False) + "\n")
+    result_module.write(results_dir / name, document)
 
 
 def _finish(document: dict, entry: layout.Entry, policy: penalty.Policy | None) -> dict:
@@ -231,7 +350,16 @@ def run(*, submissions: Path, assignment: str, outdir: Path, course_root: Path, 
         workers: int, resume: bool, secret: bytes, dask_address: str | None = None,
         on_progress: Callable[[str, dict], None] | None = None,
         on_start: Callable[[layout.Batch, int], None] | None = None) -> Summary:
-    """Grade every submission under ``submissions``; see the module docstring for the outputs."""
+    """Grade every submission under ``submissions``; see the module docstring for the outputs.
+
+    ``backend`` is the one student code runs under (``bwrap`` or ``subprocess``:
+    :func:`grader.sandbox.choose_backend` has resolved ``auto``); it is part of
+    the resume key. ``on_start(batch, pending)`` is called once before grading
+    (the batch's notes are printable); ``on_progress(printable_id, document)``
+    after each student: ``printable_id`` is the student id with control
+    characters escaped (:func:`grader.terminal.clean`), for a progress bar; the
+    exact id is ``document["extra_data"]["student_id"]``.
+    """
     from grader import gradebook, report  # output formats; imported here to keep start-up light
 
     graded_assignment = course.load(course_root, assignment)
@@ -242,33 +370,52 @@ def run(*, submissions: Path, assignment: str, outdir: Path, course_root: Path, 
     results_dir.mkdir(parents=True, exist_ok=True)
     batch = layout.read(submissions)
     try:
+        names = result_names([e.student_id for e in batch.entries])
+        keys: dict[str, dict] = {}
         documents: dict[str, dict] = {}
         previous: dict[str, dict] = {}
         pending_jobs: dict[str, tuple[Job, layout.Entry]] = {}
-        summary = Summary(layout=batch.layout, total=len(batch.entries), notes=list(batch.notes),
+        summary = Summary(layout=batch.layout, total=len(batch.entries),
+                          notes=[terminal.clean(note) for note in batch.notes],
                           max_score=graded_assignment.rubric.max_score)
+        batch.notes = list(summary.notes)
+
+        def record(sid: str, document: dict, entry: layout.Entry) -> dict:
+            document = _finish(document, entry, policy)
+            _save(results_dir, names[sid], sid, document, keys[sid])
+            documents[sid] = document
+            return document
+
         for entry in batch.entries:
-            path = results_dir / result_name(entry.student_id)
+            sid = entry.student_id
             submission_sha = sha256_of(entry.path) if entry.path.exists() else ""
-            reuse, old = _reusable(path, submission_sha, rubric_sha) if resume else (None, None)
+            keys[sid] = resume_key(assignment=assignment, submission_sha=submission_sha, rubric_sha=rubric_sha,
+                                   limits=limits, backend=backend, secret=secret)
+            reuse, old = _reusable(results_dir, names[sid], keys[sid]) if resume else (None, None)
             if old is not None and reuse is None:
-                previous[entry.student_id] = old
+                previous[sid] = old
             if reuse is not None:
-                documents[entry.student_id] = _finish(reuse, entry, policy)
-                result_module.write(path, documents[entry.student_id])
+                record(sid, reuse, entry)
                 summary.reused += 1
                 continue
-            job = Job(student_id=entry.student_id, submission=str(entry.path), assignment=assignment,
-                      course_root=str(course_root), seed=student_seed(secret, assignment, entry.student_id),
+            job = Job(student_id=sid, submission=str(entry.path), assignment=assignment,
+                      course_root=str(course_root), seed=student_seed(secret, assignment, sid),
                       limits=limits, backend=backend,
-                      artifact_prefix=str(results_dir / result_name(entry.student_id).removesuffix("json")))
-            pending_jobs[entry.student_id] = (job, entry)
+                      artifact_prefix=str(results_dir / names[sid].removesuffix("json")),
+                      hidden=(str(Path(submissions).resolve()), str(Path(outdir).resolve())))
+            pending_jobs[sid] = (job, entry)
         if on_start is not None:
             on_start(batch, len(pending_jobs))
+
+        def graded(sid: str, document: dict) -> None:
+            document = record(sid, document, pending_jobs[sid][1])
+            if on_progress is not None:
+                on_progress(terminal.clean(sid), document)
+
         if pending_jobs:
             runner = _DaskRunner(dask_address) if dask_address else _LocalRunner(workers)
             try:
-                _execute(runner, pending_jobs, graded_assignment, policy, results_dir, documents, on_progress)
+                _execute(runner, pending_jobs, graded_assignment, graded)
             finally:
                 runner.close()
         ordered = [documents[e.student_id] for e in batch.entries]
@@ -288,7 +435,8 @@ def run(*, submissions: Path, assignment: str, outdir: Path, course_root: Path, 
         batch.cleanup()
 
 
-def _execute(runner, pending_jobs, graded_assignment, policy, results_dir, documents, on_progress) -> None:
+def _execute(runner, pending_jobs, graded_assignment, graded: Callable[[str, dict], None]) -> None:
+    """Run every job (retrying a grader failure once); ``graded(sid, document)`` as each finishes."""
     attempts = {sid: 0 for sid in pending_jobs}
     in_flight = {}
     for sid, (job, _) in pending_jobs.items():
@@ -301,7 +449,7 @@ def _execute(runner, pending_jobs, graded_assignment, policy, results_dir, docum
                 sid = in_flight.pop(future, None)
                 if sid is None:  # already resubmitted after the pool broke, below
                     continue
-                job, entry = pending_jobs[sid]
+                job, _ = pending_jobs[sid]
                 try:
                     document = future.result()
                     problem = ("; ".join(document["extra_data"]["grader_errors"])
@@ -316,24 +464,15 @@ def _execute(runner, pending_jobs, graded_assignment, policy, results_dir, docum
                             if attempts[other] <= ATTEMPTS:
                                 in_flight[runner.submit(pending_jobs[other][0])] = other
                             else:
-                                _record(other, _grader_error_result(pending_jobs[other][0], graded_assignment,
-                                                                    problem), pending_jobs[other][1], policy,
-                                        results_dir, documents, on_progress)
+                                graded(other, _grader_error_result(pending_jobs[other][0], graded_assignment,
+                                                                   problem))
                 if problem and attempts[sid] < ATTEMPTS:
                     attempts[sid] += 1
                     in_flight[runner.submit(job)] = sid
                     continue
                 if document is None:
                     document = _grader_error_result(job, graded_assignment, problem)
-                _record(sid, document, entry, policy, results_dir, documents, on_progress)
+                graded(sid, document)
     except BaseException:
         runner.stop()
         raise
-
-
-def _record(sid, document, entry, policy, results_dir, documents, on_progress) -> None:
-    document = _finish(document, entry, policy)
-    result_module.write(results_dir / result_name(sid), document)
-    documents[sid] = document
-    if on_progress is not None:
-        on_progress(sid, document)

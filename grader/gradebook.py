@@ -1,4 +1,9 @@
-"""The batch's tables: ``grades.csv``, ``summary.json`` and ``changes.csv``."""
+"""The batch's tables: ``grades.csv``, ``summary.json`` and ``changes.csv``.
+
+CSV files are opened in spreadsheets, and student ids and file names are chosen
+by students: every text cell is written by :func:`csv_rows`, which keeps it from
+being run as a formula. ``summary.json`` keeps ids exactly (JSON is not run).
+"""
 
 from __future__ import annotations
 
@@ -16,9 +21,39 @@ from grader.storage import write_atomically
 HISTOGRAM_BINS = 10
 
 
-def _csv(rows: list[list]) -> str:
+# Why: a spreadsheet runs a cell starting with one of these as a formula
+# (=HYPERLINK(...), +cmd|..., -1+1, @SUM(...)); a tab or carriage return can
+# hide such a start (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value: object) -> str:
+    """A text cell (an id, a file name, a status) that a spreadsheet shows as text, never runs.
+
+    A cell starting with ``= + - @``, a tab or a carriage return gets a leading
+    ``'``, which spreadsheets read as "this is text" (OWASP's advice for CSV
+    injection). Numbers are not text: they are written as numbers by :func:`csv_rows`.
+    """
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+class _Number(float):
+    """A number cell, written as ``:g`` writes it (``100``, ``93.5``, ``-5``), never quoted."""
+
+    def __str__(self) -> str:
+        return f"{float(self):g}"
+
+
+def csv_rows(rows: list[list]) -> str:
+    """CSV of ``rows``: int and float cells are numbers (a negative score stays ``-5``), every
+    other cell is text made safe by :func:`csv_text` and always quoted (so a carriage
+    return inside an id cannot start a row). Every CSV the batch writes goes through this.
+    """
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+    writer.writerows([[_Number(cell) if isinstance(cell, (int, float)) and not isinstance(cell, bool)
+                       else csv_text(cell) for cell in row] for row in rows])
     return buffer.getvalue()
 
 
@@ -35,11 +70,11 @@ def write_grades(path: Path, rubric: Rubric, documents: list[dict]) -> None:
         extra = document["extra_data"]
         late = extra.get("late") or {}
         scores = item_scores(document)
-        rows.append([extra.get("student_id", ""), f"{document['score']:g}", f"{extra['max_score']:g}",
-                     f"{late.get('raw_score', document['score']):g}", f"{late.get('penalty_points', 0):g}",
+        rows.append([extra.get("student_id", ""), document["score"], extra["max_score"],
+                     late.get("raw_score", document["score"]), late.get("penalty_points", 0),
                      late.get("days_late", 0), extra["status"], extra.get("submission", ""),
-                     *[f"{scores.get(i, 0):g}" for i in items]])
-    write_atomically(path, _csv(rows))
+                     *[scores.get(i, 0) for i in items]])
+    write_atomically(path, csv_rows(rows))
 
 
 def summarize(assignment: Assignment, documents: list[dict], summary) -> dict:
@@ -103,5 +138,5 @@ def write_changes(path: Path, previous: dict[str, dict], documents: dict[str, di
         old, new = previous[student_id], documents[student_id]
         old_items, new_items = item_scores(old), item_scores(new)
         changed = sorted(i for i in set(old_items) | set(new_items) if old_items.get(i) != new_items.get(i))
-        rows.append([student_id, f"{old['score']:g}", f"{new['score']:g}", " ".join(changed)])
-    write_atomically(path, _csv(rows))
+        rows.append([student_id, old["score"], new["score"], " ".join(changed)])
+    write_atomically(path, csv_rows(rows))

@@ -1,5 +1,10 @@
 """Reading a folder of downloaded submissions: one entry per student, whatever the LMS.
 
+Student ids are kept exactly as the LMS gives them (they may hold anything,
+escape bytes and formulas included: see :mod:`grader.terminal` and
+:func:`grader.gradebook.csv_rows` for how they are printed and written). Notes
+and error messages quote them made printable.
+
 Layouts, detected in this order:
 
 ``gradescope``
@@ -31,7 +36,7 @@ from pathlib import Path
 
 import yaml
 
-from grader import archive
+from grader import archive, terminal
 
 SUBMISSION_SUFFIXES = {".py", ".ipynb", ".zip"}
 CANVAS_NAME = re.compile(r"^(?P<name>[^_]+)_(?P<late>LATE_)?(?P<user>\d+)_(?P<sub>\d+)_(?P<file>.+)$")
@@ -40,7 +45,14 @@ IGNORED = {"__MACOSX", ".DS_Store", "__pycache__"}
 
 
 class LayoutError(Exception):
-    """The submissions folder cannot be read; the message says why and where."""
+    """The submissions folder cannot be read; the message says why and where.
+
+    The message is printed, and may quote student ids and file names: it is
+    made printable (:func:`grader.terminal.clean`).
+    """
+
+    def __init__(self, message: str):
+        super().__init__(terminal.clean(message, keep_lines=True))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,7 +115,7 @@ def read(path: Path) -> Batch:
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         batch.cleanup()
-        raise LayoutError(f"{path}: several submissions for student(s) {', '.join(duplicates)}")
+        raise LayoutError(f"{path}: several submissions for student(s) {', '.join(map(terminal.clean, duplicates))}")
     return batch
 
 
@@ -124,7 +136,7 @@ def _gradescope(root: Path) -> Batch:
         folder = root / str(folder_name)
         submitters = record.get(":submitters") if isinstance(record, dict) else None
         if not folder.is_dir() or not submitters:
-            notes.append(f"{folder_name}: no folder or no submitter in the metadata; skipped")
+            notes.append(f"{terminal.clean(folder_name)}: no folder or no submitter in the metadata; skipped")
             continue
         first = submitters[0] if isinstance(submitters[0], dict) else {}
         student = str(first.get(":sid") or first.get(":email") or folder_name)
@@ -192,5 +204,5 @@ def _folder(root: Path) -> Batch:
             student = child.name if child.is_dir() else child.stem
             entries.append(Entry(student, child))
         else:
-            notes.append(f"{child.name}: not a .py, .ipynb, .zip or folder; skipped")
+            notes.append(f"{terminal.clean(child.name)}: not a .py, .ipynb, .zip or folder; skipped")
     return Batch("folder", entries, notes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from grader import gradebook
+from grader import gradebook, terminal
 from grader.course import Assignment
 from grader.storage import write_atomically
 
@@ -59,12 +59,17 @@ def _pass_rate_svg(items: list[dict]) -> str:
     return "".join(parts)
 
 
+def _text(value: str) -> str:
+    """Student-chosen text (an id) as HTML text: markup escaped, control and bidi characters shown."""
+    return html.escape(terminal.clean(value))
+
+
 def render(assignment: Assignment, documents: list[dict], summary) -> str:
     data = gradebook.summarize(assignment, documents, summary)
     score = data["score"]
     problems = "".join(
-        f"<tr><td>{html.escape(p['student_id'])}</td><td>{html.escape(p['kind'])}</td>"
-        f"<td>{html.escape(p['detail'])}</td></tr>" for p in data["problems"]) or \
+        f"<tr><td>{_text(p['student_id'])}</td><td>{_text(p['kind'])}</td>"
+        f"<td>{_text(p['detail'])}</td></tr>" for p in data["problems"]) or \
         '<tr><td colspan="3">none</td></tr>'
     esc = html.escape
     return f"""<!DOCTYPE html>

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from grader.terminal import clean
+
 STATUS_STYLE = {"passed": ("PASS", "green"), "failed": ("FAIL", "red"), "grader_error": ("ERROR", "yellow")}
 
 
@@ -19,7 +21,8 @@ def render(document: dict, *, color: bool) -> str:
         status = click.style(label, fg=colour, bold=True) if color else label
         lines.append(f"  {test['name'].ljust(width)}  {points:>9}  {status}")
         if outcome != "passed":
-            lines += ["      " + line for line in test["output"].splitlines()]
+            # Feedback quotes student output and names: no escape sequence reaches the terminal.
+            lines += ["      " + clean(line) for line in test["output"].splitlines()]
     extra = document["extra_data"]
     lines.append("")
     lines.append(f"  score: {document['score']:g}/{extra['max_score']:g}   "
@@ -27,5 +30,5 @@ def render(document: dict, *, color: bool) -> str:
                  f"time: {document['execution_time']:.2f} s")
     if extra["status"] == "grader_error":
         lines.append("  grader errors (not the student's fault):")
-        lines += ["    " + e.splitlines()[0] for e in extra["grader_errors"]]
+        lines += ["    " + clean((e.splitlines() or [""])[0]) for e in extra["grader_errors"]]
     return "\n".join(lines)

@@ -331,3 +331,218 @@ def test_a_submission_that_breaks_the_grader_is_retried_once_then_recorded_as_a_
     assert summary.grader_errors == 1
     mallet = json.loads((tmp_path / "out" / "results" / "mallet.json").read_text())
     assert any("bug in the hidden test" in e for e in mallet["extra_data"]["grader_errors"])
+
+
+# --- Hostile student ids (issue 9, gap 10): ids are chosen by students (a folder name, a
+# Gradescope sid or e-mail); they must not run as spreadsheet formulas or paint the TA's terminal.
+
+HOSTILE_IDS = Path(__file__).resolve().parent / "fixtures" / "batch_hostile_ids"
+FORMULA_IDS = ['=HYPERLINK("http://x","click")', "@SUM(1+1)*cmd|' /C calc'!A0@example.edu", "-1+1", "+1+1",
+               "\t=1+1", "\r=1+1"]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_rows(path: Path) -> list[list[str]]:
+    with open(path, newline="") as f:
+        return list(csv.reader(f))
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def formula_batch(tmp_path_factory):
+    """The Gradescope export whose ids are formulas, graded once for the tests below (read only)."""
+    out = tmp_path_factory.mktemp("formulas") / "out"
+    run_batch(HOSTILE_IDS / "formulas_in_gradescope_ids", out, sandbox_backend="subprocess")
+    return out
+
+
+def test_formula_in_a_student_id_reaches_grades_csv_as_text(formula_batch):
+    rows = _csv_rows(formula_batch / "grades.csv")
+    header, body = rows[0], rows[1:]
+    ids = [row[header.index("student_id")] for row in body]
+    assert sorted(ids) == sorted("'" + i for i in FORMULA_IDS), "each id is prefixed with ' and otherwise exact"
+    for row in body:
+        for cell in row:
+            assert _is_number(cell) or not cell.startswith(FORMULA_STARTS), f"{cell!r} would run as a formula"
+
+
+def test_score_cells_stay_numbers_even_when_negative(formula_batch, tmp_path):
+    from grader import course, gradebook
+
+    document = json.loads(next((formula_batch / "results").glob("*.json")).read_text())
+    document["score"] = -5.0
+    document["tests"][0]["score"] = -2.5
+    document["extra_data"]["student_id"] = "-5"
+    rubric = course.load(REPO, "layers").rubric
+    gradebook.write_grades(tmp_path / "grades.csv", rubric, [document])
+    header, row = _csv_rows(tmp_path / "grades.csv")
+    cells = dict(zip(header, row))
+    assert cells["score"] == "-5" and cells[document["tests"][0]["extra_data"]["item"]] == "-2.5"
+    assert cells["student_id"] == "'-5", "an id is text even when it reads like a number"
+
+
+def test_formula_in_a_student_id_reaches_changes_csv_as_text(formula_batch, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(formula_batch, out)
+    run_batch(HOSTILE_IDS / "formulas_in_gradescope_ids", out, sandbox_backend="subprocess", resume=True,
+              limits=SHORT_LIMITS.replace(call_timeout=1.25))  # a new setting: everyone is regraded
+    header, *body = _csv_rows(out / "changes.csv")
+    assert sorted(row[header.index("student_id")] for row in body) == sorted("'" + i for i in FORMULA_IDS)
+    assert all(_is_number(cell) or not cell.startswith(FORMULA_STARTS) for row in body for cell in row)
+
+
+def test_results_json_keeps_hostile_ids_exactly_under_safe_file_names(formula_batch):
+    files = sorted((formula_batch / "results").iterdir())
+    documents = [json.loads(path.read_text()) for path in files]
+    assert sorted(d["extra_data"]["student_id"] for d in documents) == sorted(FORMULA_IDS)
+    summary = json.loads((formula_batch / "summary.json").read_text())
+    assert summary["students"] == len(FORMULA_IDS)
+    for path in files:
+        assert path.parent == formula_batch / "results"
+        assert path.name[0] not in ".-", f"{path.name}: hidden, or read as an option by `rm *`"
+        assert all(c.isalnum() or c in "._-" for c in path.name), path.name
+
+
+def test_result_files_of_ids_that_differ_only_in_case_differ_even_ignoring_case():
+    names = batch.result_names(["Bob", "bob", "BOB", "alice", "CON"])
+    assert len({name.casefold() for name in names.values()}) == 5, "on macOS and Windows, one would overwrite another"
+    assert names["alice"] == "alice.json"
+    assert not names["CON"].upper().startswith("CON."), "CON is the console on Windows"
+
+
+def _run_in_a_terminal(command: list[str], env: dict, timeout: float = 120) -> str:
+    """What ``command`` shows on a terminal (a pseudo-terminal: progress bars draw as for a TA)."""
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, env=env)
+    os.close(slave)
+    chunks, deadline = [], time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if select.select([master], [], [], 0.1)[0]:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:  # EIO: every writer has closed the terminal
+                    data = b""
+                if not data:
+                    break
+                chunks.append(data)
+        else:
+            process.kill()
+            pytest.fail("the batch did not finish")
+        process.wait(timeout=30)
+    finally:
+        os.close(master)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="pseudo-terminal")
+def test_escape_sequences_in_student_ids_never_reach_the_terminal(tmp_path):
+    command = [sys.executable, "-m", "grader.cli", "batch", str(HOSTILE_IDS / "escape_sequences_in_gradescope_ids"),
+               "-a", "layers", "-o", str(tmp_path / "out"), "--course", str(REPO), "--timeout", "1.5",
+               "--sandbox", "subprocess", "-j", "2"]
+    shown = _run_in_a_terminal(command, _env())
+    assert "4 students (gradescope layout): 4 graded" in shown
+    for attack in ("\x1b[32m", "\x1b[2J", "\x1b[31m", "\rALL GRADED OK", "\x9b", "\x07", "\u202e"):
+        assert attack not in shown, f"{attack!r} reached the terminal"
+    # What the TA sees instead: the odd ids, visibly escaped, in the progress bar and the skipped entry.
+    for printable in ("\\x1b[32mALL GRADED OK\\x1b[0m", "s2\\x0dALL GRADED OK", "s3\\x9b2J\\x07",
+                      "s4\\u202eexe.txt@example.edu"):
+        assert printable in shown, f"the progress bar shows {printable}"
+    assert "note: submission_\\x1b[2J\\x1b[31mno folder: no folder or no submitter" in shown
+    documents = [json.loads(p.read_text()) for p in (tmp_path / "out" / "results").iterdir()]
+    assert "\x1b[32mALL GRADED OK\x1b[0m" in {d["extra_data"]["student_id"] for d in documents}, \
+        "the result keeps the id exactly"
+
+
+def test_a_duplicate_hostile_id_is_reported_without_its_escape_sequence(tmp_path):
+    from grader.layout import LayoutError
+
+    with pytest.raises(LayoutError) as caught:
+        run_batch(HOSTILE_IDS / "two_submissions_for_one_escape_sequence_id", tmp_path / "out",
+                  sandbox_backend="subprocess")
+    assert "several submissions for student(s) \\x1b[2Jtwin" in str(caught.value)
+    assert "\x1b" not in str(caught.value)
+
+
+def test_html_report_shows_markup_in_a_student_id_as_text(tmp_path):
+    out = tmp_path / "out"
+    summary = run_batch(HOSTILE_IDS / "markup_in_a_gradescope_id_that_times_out", out, sandbox_backend="subprocess",
+                        limits=SHORT_LIMITS.replace(import_timeout=0.5))
+    assert summary.timeouts == 1
+    page = (out / "report.html").read_text()
+    problems = page.split('id="problems"')[1]
+    assert "&lt;img src=x onerror=alert(1)&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in problems
+    assert "<img" not in page and "<script" not in page
+
+
+# --- Resume keys (issue 9, gap 11): a result is reused only under the settings it was graded with.
+
+SLOW_IMPORT = "import time\ntime.sleep(0.8)  # imports in 0.8 s: fine at a 1.5 s limit, a timeout at 0.4 s\n\n"
+
+
+def test_resume_regrades_a_student_who_timed_out_under_a_shorter_timeout(tmp_path):
+    submissions = tmp_path / "submissions"
+    (submissions / "alice").mkdir(parents=True)
+    (submissions / "alice" / "layers.py").write_text(SLOW_IMPORT + REFERENCE.read_text())
+    out = tmp_path / "out"
+    run_batch(submissions, out, sandbox_backend="subprocess", limits=SHORT_LIMITS.replace(import_timeout=0.4))
+    assert grades(out)["alice"]["score"] == "0"
+    summary = run_batch(submissions, out, sandbox_backend="subprocess", resume=True, limits=SHORT_LIMITS)
+    assert summary.reused == 0
+    assert grades(out)["alice"]["score"] == "100"
+    with open(out / "changes.csv", newline="") as f:
+        assert [(r["student_id"], r["old_score"], r["new_score"]) for r in csv.DictReader(f)] == \
+            [("alice", "0", "100")]
+
+
+def _changed_limit(tmp_path):
+    return {"limits": SHORT_LIMITS.replace(address_space_bytes=SHORT_LIMITS.address_space_bytes + 1024 * 1024)}
+
+
+def _changed_backend(tmp_path):
+    from grader.sandbox import bwrap_path
+
+    if bwrap_path() is None:
+        pytest.skip("bubblewrap (bwrap) is not installed")
+    return {"sandbox_backend": "bwrap"}
+
+
+def _changed_secret(tmp_path):
+    (tmp_path / "new-secret").write_text("a new course secret\n")
+    return {"secret_file": tmp_path / "new-secret"}
+
+
+def _result_from_before_resume_keys(tmp_path):
+    shutil.rmtree(tmp_path / "out" / "resume", ignore_errors=True)  # what an older nngrade left: no keys
+    return {}
+
+
+@pytest.mark.parametrize("change", [_changed_limit, _changed_backend, _changed_secret, _result_from_before_resume_keys],
+                         ids=["a-limit", "the-backend", "the-secret", "no-key"])
+def test_resume_regrades_a_result_graded_under_other_settings(tmp_path, change):
+    submissions = make_class(tmp_path, {"frank": STARTER})
+    out = tmp_path / "out"
+    run_batch(submissions, out, sandbox_backend="subprocess")
+    assert run_batch(submissions, out, sandbox_backend="subprocess", resume=True).reused == 1, "same settings: reused"
+    settings = {"sandbox_backend": "subprocess", **change(tmp_path)}
+    summary = run_batch(submissions, out, resume=True, **settings)
+    assert summary.reused == 0 and summary.graded == 1
+    with open(out / "changes.csv", newline="") as f:
+        assert [r["student_id"] for r in csv.DictReader(f)] == ["frank"]
+    document = json.loads((out / "results" / "frank.json").read_text())
+    assert document["extra_data"]["sandbox"] == settings["sandbox_backend"]
+    secret = (tmp_path / "new-secret").read_text().strip() if "secret_file" in settings else SECRET
+    assert document["extra_data"]["seed"] == batch.student_seed(secret.encode(), "layers", "frank")
+    assert run_batch(submissions, out, resume=True, **settings).reused == 1, "and reused at the new settings"
+    for path in out.rglob("*"):
+        assert not path.is_file() or secret.encode() not in path.read_bytes(), f"{path} holds the course secret"
