@@ -27,19 +27,32 @@ def new_seed() -> int:
 
 def run(*, submission: Path, assignment: str, course: Path | None = None, output: Path | None = None,
         seed: int | None = None, limits: Limits = DEFAULT_LIMITS, sandbox_backend: str = DEFAULT_SANDBOX,
-        include_hidden: bool = True, execute_notebook: bool = False) -> dict:
+        include_hidden: bool = True, execute_notebook: bool = False, public_only: bool = False) -> dict:
     """Grade one submission; write the result JSON to ``output`` if given; return it.
+
+    ``public_only`` (or ``include_hidden=False``): only the course's own public tests
+    (``assignments/<name>/tests``), scored on the items they serve, as ``grade local``
+    scores them, and never a test file of the submission; the result's ``output`` starts
+    with "Public tests only". No reference solution is loaded.
 
     Raises :class:`GraderError` only when nothing could be graded at all (unknown
     assignment, broken rubric); every problem of the submission is in the result.
     """
     root = course_module.find_root(course)
     graded = course_module.load(root, assignment)
+    public_only = public_only or not include_hidden
+    full_rubric = graded.rubric
+    if public_only:
+        from grader import local as local_module
+
+        graded = local_module.course_public_assignment(graded)
     backend = sandbox.choose_backend(sandbox_backend)
     document = grading.grade(assignment=graded, submission=Path(submission),
                              seed=new_seed() if seed is None else seed, limits=limits,
-                             backend=backend, include_hidden=include_hidden, execute_notebook=execute_notebook,
+                             backend=backend, include_hidden=not public_only, execute_notebook=execute_notebook,
                              artifact_prefix=_artifact_prefix(output))
+    if public_only:
+        local_module.mark_public_only(document, public=graded.rubric, full=full_rubric)
     if output is not None:
         result_module.write(Path(output), document)
     return document
@@ -158,7 +171,9 @@ def local(*, path: Path | None = None, limits: Limits = DEFAULT_LIMITS, sandbox_
           seed: int | None = None, execute_notebook: bool = False):
     """A student's check: the public tests on their file, in the assignment folder at or above
     ``path`` (default: the working directory); see :mod:`grader.local`. Needs no course,
-    no solution and no hidden test."""
+    no solution and no hidden test. Raises :class:`grader.local.UntrustedFolder` (a
+    :class:`GraderError`), importing nothing of the folder's tests, when they are not the
+    released ones (``public_rubric.json`` records their sha256)."""
     from grader import local as local_module
 
     return local_module.run(path=Path.cwd() if path is None else Path(path), limits=limits,
@@ -169,7 +184,9 @@ def local(*, path: Path | None = None, limits: Limits = DEFAULT_LIMITS, sandbox_
 def release(*, output: Path, assignments: list[str] | None = None, course: Path | None = None,
             requirement: str | None = None, force: bool = False):
     """Write what students get for each assignment (default: all) under ``output``;
-    refuse if any of it holds solution or hidden-test code. See :mod:`grader.release`."""
+    refuse if any of it holds solution or hidden-test code (archive members and compressed
+    files included), or an archive or binary file that ``release.json`` at the course root
+    does not list. See :mod:`grader.release`."""
     from grader import release as release_module
 
     root = course_module.find_root(course)

@@ -1,7 +1,11 @@
 """The ``grade`` command: a thin layer over :mod:`grader.api`.
 
 Exit codes: 0 graded (whatever the score), 1 a grader error (a result is still
-written where possible), 2 a usage error.
+written where possible; also `grade release` refusing a release that would leak
+secret code or ship an archive or binary file the course does not list), 2 a usage
+error or a refusal to run: `grade local` on a folder whose tests are not the
+released ones, or on a course look-alike that is not the trusted course (nothing
+of the folder was imported).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from grader.sandbox import BACKENDS
 from grader.table import render
 
 EXIT_GRADER_ERROR = 1
+EXIT_REFUSED = 2  # as a usage error: the command was pointed at something it will not run
 
 course_option = click.option("--course", type=click.Path(file_okay=False, path_type=Path), default=None,
                              help="Course folder (default: $NNGRADE_COURSE, else found from here).")
@@ -51,20 +56,26 @@ def main() -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the result JSON.")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Run seed (default: fresh, recorded).")
+@click.option("--public-only", is_flag=True,
+              help="Only the course's own public tests (never the submission's tests/): what `grade local` "
+                   "shows a student, for a folder you do not trust.")
 @execute_option
 @course_option
 @sandbox_option
 @timeout_option
-def run(submission, assignment, output, seed, execute, course, sandbox_backend, timeout) -> None:
+def run(submission, assignment, output, seed, public_only, execute, course, sandbox_backend, timeout) -> None:
     """Grade one SUBMISSION (a .py file, a .ipynb notebook, a folder or a .zip)."""
     limits = DEFAULT_LIMITS.replace(call_timeout=timeout, import_timeout=timeout)
     try:
         document = api.run(submission=submission, assignment=assignment, course=course, output=output,
-                           seed=seed, limits=limits, sandbox_backend=sandbox_backend, execute_notebook=execute)
+                           seed=seed, limits=limits, sandbox_backend=sandbox_backend, execute_notebook=execute,
+                           public_only=public_only)
     except (GraderError, RuntimeError) as exc:
         click.echo(click.style("grader error: ", fg="red", bold=True) + str(exc), err=True)
         sys.exit(EXIT_GRADER_ERROR)
     click.echo(render(document, color=sys.stdout.isatty()))
+    if public_only:  # the result's summary starts by saying what was not graded
+        click.echo("  " + document["output"].splitlines()[0])
     if output is not None:
         click.echo(f"  result written to {output}")
     if document["extra_data"]["status"] == "grader_error":
@@ -153,14 +164,17 @@ def local(path, as_json, execute, sandbox_backend, timeout) -> None:
     """Check your work: run the public tests of the assignment in PATH (default: here).
 
     Hidden tests run when you submit; the public result is not your final score."""
+    from grader import local as local_module
+
     limits = DEFAULT_LIMITS.replace(call_timeout=timeout, import_timeout=timeout)
     try:
         outcome = api.local(path=path, limits=limits, sandbox_backend=sandbox_backend, execute_notebook=execute)
+    except local_module.UntrustedFolder as exc:
+        click.echo(click.style("refused: ", fg="red", bold=True) + str(exc), err=True)
+        sys.exit(EXIT_REFUSED)
     except (GraderError, RuntimeError) as exc:
         click.echo(click.style("error: ", fg="red", bold=True) + str(exc), err=True)
         sys.exit(EXIT_GRADER_ERROR)
-    from grader import local as local_module
-
     if as_json:
         click.echo(json.dumps(outcome.to_json(), indent=2))
     else:
@@ -186,11 +200,16 @@ def release(assignments, output, requirement, force, course) -> None:
     except (GraderError, RuntimeError) as exc:
         click.echo(click.style("error: ", fg="red", bold=True) + str(exc), err=True)
         sys.exit(EXIT_GRADER_ERROR)
+    from grader.release import RELEASE_CONFIG
+
     for entry in released:
+        searched = "in what could be opened" if entry.unsearched else "in them"
         click.echo(f"  {entry.assignment}: {entry.folder} ({len(entry.files)} files; no solution or hidden-test "
-                   "code found in them)")
+                   f"code found {searched})")
         for skipped in entry.skipped:
             click.echo(f"    not copied: {skipped}")
+        for unsearched in entry.unsearched:
+            click.echo(f"    not searched (allowed in {RELEASE_CONFIG}): {unsearched}")
 
 
 if __name__ == "__main__":  # pragma: no cover

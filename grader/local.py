@@ -3,9 +3,34 @@
 Where the assignment comes from
     The nearest folder, from PATH (or the working directory) upward, that holds
     ``public_rubric.json`` (written by ``grade release``: the id, title and points
-    of the items the public tests serve, nothing else). In the course repository
-    itself, ``assignments/<name>/`` works too: the public rubric is then derived
-    from the course's rubric the same way the release does it.
+    of the items the public tests serve, and the sha256 of every released file
+    the public tests may load). In the course repository itself,
+    ``assignments/<name>/`` works too: the public rubric is then derived from the
+    course's rubric the same way the release does it.
+
+Whose tests run (and why it checks them first)
+    Test files, and what they import from the folder (mlp's tests load
+    ``mlp_data.py``), run in this process, outside the sandbox, as whoever runs
+    the command. On a student's own copy that is their business; a TA running it
+    on a student's folder would run the student's code as themselves. So before
+    any test is imported, every file ``public_rubric.json`` records
+    (:func:`grader.release.is_checked`: all of ``tests/``, and support code and
+    data; not the student's module, notebooks or handout) is read once and
+    compared with its sha256, and ``tests/`` is listed for files the release did
+    not have (dot files and ``__pycache__`` aside, as the release leaves them
+    out): a changed, added or missing file, or a public rubric without hashes, is
+    refused (:class:`UntrustedFolder`, exit code 2) with each file named. The
+    bytes that were checked are then copied into a private folder and the tests
+    run from there, so nothing else of the folder (a planted
+    ``__pycache__/*.pyc``, a file swapped after the check) is ever imported. Whoever can edit
+    ``public_rubric.json`` can change the hashes too: that stops nobody on their
+    own machine, which is fine; course staff grade a folder they do not trust
+    with ``grade run SUBMISSION -a NAME --public-only``, which runs the course's
+    own public tests. In ``assignments/<name>/`` the tests are the course's own
+    and are not checked, but only when that course is the one this grader
+    trusts: the folder ``$NNGRADE_COURSE`` names, or the repository the grader
+    was installed from. A folder that merely looks like a course (a submission
+    holding ``rubrics/`` and ``assignments/``) is refused like a changed release.
 
 Which file is graded
     ``<module>.py`` or ``<module>.ipynb`` in that folder; when both exist, the one
@@ -36,17 +61,18 @@ import shutil
 import tempfile
 import textwrap
 import warnings
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import click
 
+import grader
 from grader import grading, schema
 from grader import course as course_module
 from grader import sandbox as sandbox_module
-from grader.failure import GraderError
+from grader.failure import GraderError, escape
 from grader.limits import DEFAULT_LIMITS, Limits
 from grader.rubric import Item, Rubric
-from grader.release import PUBLIC_RUBRIC, public_rubric
+from grader.release import PUBLIC_RUBRIC, RELEASED_SHA256, public_rubric, sha256_hex, tree
 from grader.table import STATUS_STYLE
 
 REMINDER = ("This is not your grade. Only the public tests ran. Hidden tests run when you submit: they "
@@ -56,13 +82,23 @@ REMINDER = ("This is not your grade. Only the public tests ran. Hidden tests run
 LOCAL_SEED = 0
 
 
+class UntrustedFolder(GraderError):
+    """A refusal, not a fault: the folder's tests are not ones this grader may import
+    (changed since the release, no hashes to check them by, or a course look-alike)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class LocalAssignment:
-    """An assignment folder on a student's machine, with the interface grading.grade uses."""
+    """An assignment folder on a student's machine (or the course's own, or a private copy of
+    either's checked tests), with the interface grading.grade uses."""
 
     root: Path  # the assignment folder (holds tests/)
     name: str
     rubric: Rubric
+    # {"<path in the folder>": sha256} from public_rubric.json; None if it records none.
+    released: dict | None = None
+    course_tests: bool = False  # the trusted course's own assignments/<name>/: its tests are not checked
+    secrets: tuple[Path, ...] = ()  # folders a worker must not see (the course's, when there is one)
 
     @property
     def module(self) -> str:
@@ -74,7 +110,7 @@ class LocalAssignment:
 
     @property
     def secret_paths(self) -> tuple[Path, ...]:
-        return ()  # a student's machine has no secrets of the course
+        return self.secrets  # none on a student's machine; solutions/ and rubrics/ in the course itself
 
     def test_files(self, *, hidden: bool = True) -> list[Path]:
         if hidden:
@@ -87,6 +123,89 @@ class LocalAssignment:
         for path in self.test_files(hidden=False):
             digest.update(path.relative_to(self.root).as_posix().encode() + b"\0" + path.read_bytes())
         return digest.hexdigest()
+
+
+def course_public_assignment(assignment: course_module.Assignment) -> LocalAssignment:
+    """A course's assignment reduced to its public tests, and to the items they serve (as the
+    release's public rubric has them); the course's secret folders stay hidden from workers."""
+    folder = assignment.root / "assignments" / assignment.name
+    rubric = rubric_from_document(public_rubric(assignment), folder / PUBLIC_RUBRIC)
+    return LocalAssignment(root=folder, name=assignment.name, rubric=rubric, course_tests=True,
+                           secrets=assignment.secret_paths)
+
+
+def mark_public_only(document: dict, *, public: Rubric, full: Rubric) -> None:
+    """Say at the top of a result graded by public tests only what it does not cover."""
+    document["output"] = (
+        f"Public tests only: hidden tests did not run, so this is not the assignment's score "
+        f"({len(public.items)} of its {len(full.items)} items, {public.max_score:g} of {full.max_score:g} points, "
+        f"have public tests). " + document["output"])
+    document["extra_data"]["public_tests_only"] = True
+
+
+def trusted_courses() -> set[Path]:
+    """Course folders whose tests may be imported unchecked: the one $NNGRADE_COURSE names and
+    the one this grader was installed from (an editable install in the course repository).
+    Never one found from the working directory: a submission can hold a course look-alike."""
+    roots = {Path(grader.__file__).resolve().parent.parent}
+    if os.environ.get(course_module.ENV_COURSE):
+        roots.add(Path(os.environ[course_module.ENV_COURSE]).resolve())
+    return roots
+
+
+def _instead(name: str) -> str:
+    return (f"Course staff grading someone else's folder: `grade run SUBMISSION -a {name} --public-only` "
+            "runs the course's own public tests on it.")
+
+
+def _inside(relative: str) -> bool:
+    """A recorded path names a file inside the folder (it is untrusted: no "..", no absolute path)."""
+    path = PurePosixPath(relative)
+    return (bool(relative) and not path.is_absolute() and "\\" not in relative and ":" not in relative
+            and all(part not in ("", ".", "..") for part in relative.split("/")))
+
+
+def checked_tests(assignment: LocalAssignment) -> dict[str, bytes]:
+    """The files the public tests may load, {path in the folder: bytes} as read now, once they
+    are shown to be the released ones; :class:`UntrustedFolder` otherwise. Nothing is imported."""
+    if assignment.course_tests:
+        return {}  # the trusted course's own folder: its tests run where they are
+    rubric_path = assignment.root / PUBLIC_RUBRIC
+    why = ("test files, and what they load from the folder, run in the grader's own process, outside the "
+           "sandbox, as whoever runs it, so `grade local` runs only what was released with the assignment.")
+    recorded = assignment.released
+    if not (isinstance(recorded, dict) and recorded and all(
+            isinstance(k, str) and isinstance(v, str) and len(v) == 64 for k, v in recorded.items())):
+        raise UntrustedFolder(
+            f"{escape(str(rubric_path), 500)} records no hashes of the released tests (\"{RELEASED_SHA256}\"), "
+            f"so nothing shows that {escape(str(assignment.root / 'tests'), 500)} holds them; {why}\n"
+            f"Your own copy: download the assignment again (one released by an older `grade release` has no "
+            f"hashes). {_instead(assignment.name)}")
+    problems, found = [], {}
+    for path in sorted(recorded):
+        if not _inside(path):
+            problems.append(f"{escape(path, 300)}: {PUBLIC_RUBRIC} names a file outside the folder")
+            continue
+        try:
+            if not (assignment.root / path).is_file():  # never block on a named pipe
+                raise FileNotFoundError(path)
+            data = (assignment.root / path).read_bytes()
+        except OSError:
+            problems.append(f"{escape(path, 300)}: missing (the release has it)")
+            continue
+        if sha256_hex(data) != recorded[path].lower():
+            problems.append(f"{escape(path, 300)}: changed since the release")
+        found[path] = data
+    for path in tree(assignment.root / "tests"):
+        if f"tests/{path}" not in recorded:
+            problems.append(f"{escape('tests/' + path, 300)}: not in the release")
+    if problems:
+        raise UntrustedFolder(
+            f"the tests in {escape(str(assignment.root), 500)}, or files they load, are not the ones released "
+            f"with the assignment; {why}\n  "
+            + "\n  ".join(problems[:20]) + (f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else "")
+            + f"\nYour own copy: download the assignment again, or restore these files. {_instead(assignment.name)}")
+    return found
 
 
 def rubric_from_document(document: dict, path: Path) -> Rubric:
@@ -115,13 +234,19 @@ def locate(start: Path) -> tuple[LocalAssignment, Path | None]:
                 document = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 raise GraderError(f"{path} cannot be read ({exc}); download the assignment again") from None
+            released = document.pop(RELEASED_SHA256, None) if isinstance(document, dict) else None
             rubric = rubric_from_document(document, path)
-            return LocalAssignment(root=folder, name=rubric.assignment, rubric=rubric), given
+            return LocalAssignment(root=folder, name=rubric.assignment, rubric=rubric, released=released), given
         course_root = folder.parent.parent
         if folder.parent.name == "assignments" and (course_root / "rubrics" / folder.name / "rubric.json").is_file():
-            course_assignment = course_module.load(course_root, folder.name)
-            rubric = rubric_from_document(public_rubric(course_assignment), folder / PUBLIC_RUBRIC)
-            return LocalAssignment(root=folder, name=folder.name, rubric=rubric), given
+            if course_root.resolve() not in trusted_courses():
+                shown = escape(str(course_root), 500)
+                raise UntrustedFolder(
+                    f"{escape(str(folder), 500)} looks like an assignment of a course at {shown}, but that is not "
+                    f"the course this grader trusts (the folder ${course_module.ENV_COURSE} names, or the one the "
+                    f"grader was installed from), so its tests will not run in the grader's process. If it is your "
+                    f"course, set {course_module.ENV_COURSE}={shown}. {_instead(escape(folder.name, 100))}")
+            return course_public_assignment(course_module.load(course_root, folder.name)), given
     raise GraderError(f"no assignment found at {start} or above it: run `grade local` inside the assignment "
                       f"folder you were given (the one holding {PUBLIC_RUBRIC} and tests/)")
 
@@ -175,8 +300,10 @@ class LocalRun:
 
 def run(*, path: Path, limits: Limits = DEFAULT_LIMITS, sandbox_backend: str = "auto", seed: int = LOCAL_SEED,
         execute_notebook: bool = False) -> LocalRun:
-    """Grade the student's file in the assignment folder at or above ``path`` with the public tests."""
+    """Grade the student's file in the assignment folder at or above ``path`` with the public tests
+    (refused with :class:`UntrustedFolder` if they are not the released ones: see the module doc)."""
     assignment, given = locate(path)
+    tests = checked_tests(assignment)  # before anything of tests/ is imported
     chosen, choice = choose_file(assignment, given)
     with warnings.catch_warnings():
         # Why: the warning is for course staff grading others' code; on a
@@ -186,8 +313,17 @@ def run(*, path: Path, limits: Limits = DEFAULT_LIMITS, sandbox_backend: str = "
     scratch = Path(tempfile.mkdtemp(prefix="nngrade-local-"))
     try:
         submission = _submission_folder(assignment, chosen, scratch)
-        document = grading.grade(assignment=assignment, submission=submission, seed=seed, limits=limits,
-                                 backend=backend, include_hidden=False, execute_notebook=execute_notebook)
+        # The tests run from a private copy of the bytes just checked: nothing else of the
+        # folder (a planted tests/__pycache__/*.pyc, a file swapped since) is ever imported.
+        graded = assignment
+        if not assignment.course_tests:
+            graded = dataclasses.replace(assignment, root=scratch / "public")
+            for relative, data in tests.items():
+                (graded.root / relative).parent.mkdir(parents=True, exist_ok=True)
+                (graded.root / relative).write_bytes(data)
+        document = grading.grade(assignment=graded, submission=submission,
+                                 seed=seed, limits=limits, backend=backend, include_hidden=False,
+                                 execute_notebook=execute_notebook)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     document["extra_data"]["submission"] = chosen.name

@@ -6,46 +6,101 @@ For each assignment, ``OUTDIR/<assignment>/`` holds::
     <module>.py          the starter module
     <module>.ipynb       the starter notebook, if the course has one (stored outputs cleared)
     tests/               the public tests
-    public_rubric.json   id, title and points of the items the public tests serve, nothing else
-                         (it follows rubric.schema.json, so `grade local` reads it like a rubric)
+    public_rubric.json   id, title and points of the items the public tests serve, nothing else,
+                         plus ``released_sha256``: the sha256 of every released file the public
+                         tests may load (:func:`checked_files`: tests/ and support code or data
+                         such as mlp_data.py, not the student's module, notebooks or handout).
+                         Without that field it follows rubric.schema.json, so `grade local`
+                         reads it like a rubric; the field is what `grade local` checks the
+                         folder against before it imports any test.
     requirements.txt     the pinned grader, ``nngrade==<version>`` (or the course's own install line)
     ...                  any other file of assignments/<assignment>/ (data, figures)
 
 Nothing is read from ``solutions/`` or ``rubrics/`` except the rubric's public
 items. Dot files, ``__pycache__`` and symbolic links are not copied.
 
-Every release is built in a temporary folder, and before any is moved into
-place :func:`find_leaks` searches every file of each for any reference-solution
-code and any hidden-test code; one leak and no release is written at all. How code is matched (see :func:`secret_snippets`): each
-line is normalized (surrounding whitespace, comments and runs of spaces
-dropped); a *snippet* is a run of 3 consecutive lines of one function body
-(docstring dropped), or the whole body if it is shorter, and for hidden tests
-also each module-level assignment (the hidden test cases). Snippets under 40
-characters are skipped as trivial: a one-line formula such as
-``out = np.maximum(0, x)`` may rightly appear in a handout. A snippet that also
-occurs in the course's own public tests (``assignments/*/tests/``) is not a
-leak: public tests share plumbing with hidden tests (checking that inputs are
-unchanged) and with solutions (loading a module with importlib), and they are
-written to be handed out. Starters, notebooks, handouts and every other file
-get no such exemption.
+Archives and binary files
+    The leak check reads text. So a release holds no archive (zip, wheel, tar,
+    7z, rar, .npz) and no binary file (.pyc, .npy, an image, anything that is not
+    UTF-8 text) unless the course lists it in ``allowed_files`` of ``release.json``
+    at the course root (:data:`RELEASE_CONFIG_SCHEMA`; fnmatch patterns of
+    ``<assignment>/<path in the release>``, e.g. ``"mlp/data/*.npz"``). What can
+    be opened is searched all the same, listed or not: zip and tar members
+    (nested archives too), and gzip, bzip2 and xz streams after decompression,
+    up to :data:`MAX_SCAN_BYTES` per file. Compressed *text* (``digits.csv.gz``)
+    is searched whole and so needs no listing. What a listed file holds that
+    cannot be opened (a 7z archive, an array, an image) ships unsearched, and
+    ``grade release`` says so for each.
+
+Every release is built in a temporary folder, and before any is moved into place
+:func:`inspect` searches every file of each (and every member of an archive) for
+any reference-solution code and any hidden-test code; one leak (or one archive
+or binary file the course does not list) and no release is written at all. How
+code is matched (see :func:`secret_snippets`): each line is normalized
+(surrounding whitespace, comments and runs of spaces dropped); a *snippet* is a
+run of 3 consecutive lines of one function body (docstring dropped), or the
+whole body if it is shorter, and for hidden tests also each module-level
+assignment (the hidden test cases). Snippets under 40 characters are skipped as
+trivial: a one-line formula such as ``out = np.maximum(0, x)`` may rightly
+appear in a handout. A snippet that also occurs in the course's own public tests
+(``assignments/*/tests/``) is not a leak: public tests share plumbing with
+hidden tests (checking that inputs are unchanged) and with solutions (loading a
+module with importlib), and they are written to be handed out. Starters,
+notebooks, handouts and every other file get no such exemption.
 """
 
 from __future__ import annotations
 
 import ast
+import bz2
 import dataclasses
+import fnmatch
+import gzip
+import hashlib
+import io
 import json
+import lzma
 import os
 import shutil
+import tarfile
 import tempfile
-from pathlib import Path
+import zipfile
+import zlib
+from pathlib import Path, PurePosixPath
+
+import jsonschema
 
 from grader import __version__, grading
 from grader import course as course_module
-from grader.failure import GraderError
+from grader.failure import GraderError, escape
 from grader.plugin import GradingPlugin
 
 PUBLIC_RUBRIC = "public_rubric.json"
+# The public rubric's one field beyond rubric.schema.json: {"<path in the release>": sha256 hex}.
+RELEASED_SHA256 = "released_sha256"
+RELEASE_CONFIG = "release.json"
+RELEASE_CONFIG_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "nngrade release configuration (release.json at the course root), schema version 1",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["schema_version"],
+    "properties": {
+        "$schema": {"type": "string"},
+        "schema_version": {"const": 1},
+        "allowed_files": {
+            "type": "array",
+            "items": {"type": "string", "pattern": "^[^/]+/.+"},
+            "description": "Archives and binary files a release may ship: fnmatch patterns of "
+                           "<assignment>/<path in the release>, e.g. mlp/data/*.npz.",
+        },
+    },
+}
+# Why these caps: they bound the time and memory an archive (a zip bomb, say) can cost
+# the leak check; real course material is far below them. What lies beyond is unsearched.
+MAX_SCAN_BYTES = 64 * 2**20  # decompressed bytes searched per released file
+MAX_ARCHIVE_DEPTH = 6        # archives and compressed streams inside one another
+MAX_MEMBERS = 10_000         # members read per archive
 REQUIREMENTS = "requirements.txt"
 HANDOUT = "README.md"
 DEFAULT_REQUIREMENT = f"nngrade=={__version__}"
@@ -80,6 +135,60 @@ class Released:
     folder: Path
     files: tuple[str, ...]
     skipped: tuple[str, ...]  # files of the assignment folder not copied (links, dot files)
+    unsearched: tuple[str, ...] = ()  # what listed files hold that the leak check could not open
+
+
+def tree(folder: Path) -> list[str]:
+    """The files under ``folder`` as a release has them (no dot file or folder, no ``__pycache__``,
+    no symbolic link), as sorted paths relative to ``folder``; none if it is not a folder."""
+    folder = Path(folder)
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder):  # never follows a linked folder
+        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in SKIPPED_NAMES]
+        for name in filenames:
+            path = Path(dirpath) / name
+            if not name.startswith(".") and not path.is_symlink() and path.is_file():
+                found.append(path.relative_to(folder).as_posix())
+    return sorted(found)
+
+
+def is_checked(relative: str, module: str) -> bool:
+    """Whether a released file is one the public tests may load (every file under tests/, and
+    support code and data: mlp's tests import mlp_data.py, which reads data/digits.csv.gz), so
+    that `grade local` checks it against its recorded sha256. Not checked: what the student
+    edits or may annotate (``<module>.py``, notebooks, Markdown), requirements.txt and the
+    public rubric itself."""
+    path = PurePosixPath(relative)
+    if path.parts[0] == "tests":
+        return True
+    return path.suffix not in (".ipynb", ".md") and relative not in {f"{module}.py", REQUIREMENTS, PUBLIC_RUBRIC}
+
+
+def checked_files(folder: Path, module: str) -> dict[str, bytes]:
+    """{path: bytes} of the files of the release in ``folder`` that :func:`is_checked`."""
+    return {relative: (Path(folder) / relative).read_bytes() for relative in tree(folder)
+            if is_checked(relative, module)}
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def load_allowed(root: Path) -> tuple[str, ...]:
+    """The course's ``allowed_files`` patterns from ``<root>/release.json`` (none if it has no such file)."""
+    path = Path(root) / RELEASE_CONFIG
+    if not path.is_file():
+        return ()
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise GraderError(f"{path}: cannot be read: {exc}") from None
+    validator = jsonschema.Draft202012Validator(RELEASE_CONFIG_SCHEMA)
+    problems = [f"{path}: /" + "/".join(str(p) for p in e.absolute_path) + f": {e.message}"
+                for e in sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))]
+    if problems:
+        raise GraderError("\n".join(problems) + f"\n(see RELEASE_CONFIG_SCHEMA in {__name__})")
+    return tuple(document.get("allowed_files", ()))
 
 
 def public_rubric(assignment: course_module.Assignment) -> dict:
@@ -125,28 +234,34 @@ def build(*, root: Path, names: list[str] | None, output: Path, requirement: str
         target = output / assignment.name
         if target.exists() and not force:
             raise GraderError(f"{target} already exists; remove it or pass --force to replace it")
-    staged: list[tuple[course_module.Assignment, Path, list[str]]] = []
+    allowed = load_allowed(root)
+    staged: list[tuple[course_module.Assignment, Path, tuple[list[str], list[str]]]] = []
     try:
         for assignment in assignments:
             staging = Path(tempfile.mkdtemp(prefix=f".{assignment.name}-release-", dir=output))
-            staged.append((assignment, staging, []))
-            staged[-1][2].extend(_build_one(assignment, staging, requirement))
+            staged.append((assignment, staging, ([], [])))
+            skipped, unsearched = _build_one(assignment, staging, requirement, allowed)
+            staged[-1][2][0].extend(skipped)
+            staged[-1][2][1].extend(unsearched)
         released = []
-        for assignment, staging, skipped in staged:
+        for assignment, staging, (skipped, unsearched) in staged:
             target = output / assignment.name
             if target.exists():
                 shutil.rmtree(target)
             os.replace(staging, target)
             files = tuple(sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()))
-            released.append(Released(assignment=assignment.name, folder=target, files=files, skipped=tuple(skipped)))
+            released.append(Released(assignment=assignment.name, folder=target, files=files, skipped=tuple(skipped),
+                                     unsearched=tuple(unsearched)))
         return released
     finally:
         for _, staging, _ in staged:
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _build_one(assignment: course_module.Assignment, staging: Path, requirement: str) -> list[str]:
-    """Build one release in ``staging`` and check it for leaks; return what was not copied."""
+def _build_one(assignment: course_module.Assignment, staging: Path, requirement: str,
+               allowed: tuple[str, ...] = ()) -> tuple[list[str], list[str]]:
+    """Build one release in ``staging`` and check it; return what was not copied, and what
+    listed files hold that could not be searched."""
     source = assignment.root / "assignments" / assignment.name
     if not source.is_dir():
         raise GraderError(f"{source} does not exist")
@@ -156,6 +271,9 @@ def _build_one(assignment: course_module.Assignment, staging: Path, requirement:
     for notebook in sorted(staging.rglob("*.ipynb")):
         _clear_outputs(notebook, shown=notebook.relative_to(staging))
     document = public_rubric(assignment)
+    # What `grade local` checks the folder against before it imports any test.
+    document[RELEASED_SHA256] = {path: sha256_hex(data)
+                                 for path, data in checked_files(staging, assignment.module).items()}
     (staging / PUBLIC_RUBRIC).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     _write_requirements(staging / REQUIREMENTS, requirement)
     handout = staging / HANDOUT
@@ -163,11 +281,24 @@ def _build_one(assignment: course_module.Assignment, staging: Path, requirement:
     handout.write_text(text.rstrip("\n") + "\n" + INSTALL_SECTION.format(requirement=requirement,
                                                                          module=assignment.module),
                        encoding="utf-8")
-    leaks = find_leaks(staging, assignment.root)
-    if leaks:
-        raise GraderError(f"the release of {assignment.name} would leak secret code; nothing was written:\n  "
-                          + "\n  ".join(leaks[:20]) + (f"\n  ... and {len(leaks) - 20} more" if len(leaks) > 20 else ""))
-    return skipped
+    def is_allowed(relative: str) -> bool:
+        return any(fnmatch.fnmatchcase(f"{assignment.name}/{relative}", pattern) for pattern in allowed)
+
+    found = inspect(staging, assignment.root, is_allowed=is_allowed)
+    leaks = "\n  ".join(found.leaks[:20])
+    if len(found.leaks) > 20:
+        leaks += f"\n  ... and {len(found.leaks) - 20} more"
+    if found.refused:
+        raise GraderError(
+            f"the release of {assignment.name} holds archives or binary files the course does not list; nothing was "
+            f"written. The leak check reads text, so a release ships such a file only if \"allowed_files\" of "
+            f"{Path(assignment.root) / RELEASE_CONFIG} lists it:\n  "
+            + "\n  ".join(f"{relative}: {kind}; to ship it, list \"{assignment.name}/{relative}\""
+                          for relative, kind in found.refused)
+            + (f"\nIt would also leak secret code:\n  {leaks}" if found.leaks else ""))
+    if found.leaks:
+        raise GraderError(f"the release of {assignment.name} would leak secret code; nothing was written:\n  {leaks}")
+    return skipped, found.unsearched
 
 
 def _copy_public(source: Path, dest: Path) -> list[str]:
@@ -176,8 +307,8 @@ def _copy_public(source: Path, dest: Path) -> list[str]:
     for path in sorted(source.rglob("*")):
         relative = path.relative_to(source)
         parts = relative.parts
-        if any(part.startswith(".") or part in SKIPPED_NAMES for part in parts) or path.suffix == ".pyc":
-            continue
+        if any(part.startswith(".") or part in SKIPPED_NAMES for part in parts):
+            continue  # a stray .pyc elsewhere is copied, and refused as a binary file unless listed
         if path.is_symlink():
             skipped.append(f"{relative.as_posix()} (a symbolic link)")
             continue
@@ -283,10 +414,9 @@ def _strings(value) -> list[str]:
     return []
 
 
-def searchable_texts(path: Path) -> list[str]:
-    """A file's text, and for a JSON file (a notebook) every string in it, so code
-    stored as JSON strings (cell sources, outputs) is searched as code."""
-    text = path.read_bytes().decode("utf-8", errors="replace")
+def _with_json_strings(text: str) -> list[str]:
+    """A text, and for JSON (a notebook) every string in it, so code stored as JSON
+    strings (cell sources, outputs) is searched as code."""
     texts = [text]
     try:
         texts += _strings(json.loads(text))
@@ -295,8 +425,167 @@ def searchable_texts(path: Path) -> list[str]:
     return texts
 
 
+def searchable_texts(path: Path) -> list[str]:
+    """Every text the leak check searches in a file (see :func:`contents`)."""
+    return [t for _, text in contents(path.read_bytes(), shown=path.name).texts for t in _with_json_strings(text)]
+
+
+# -- what a file holds ---------------------------------------------------------------
+
+@dataclasses.dataclass
+class Contents:
+    """What the leak check can read in a file (or an archive member)."""
+
+    kind: str | None  # None: text, or compressed text; else what it is ("a zip archive"), and it needs listing
+    texts: list[tuple[str, str]]  # (where, text): "data/bundle.zip > notes.txt"
+    unsearched: list[str]  # "where (why)" of the parts that could not be opened
+
+
+class _Budget:
+    def __init__(self, left: int) -> None:
+        self.left = left
+
+
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+_STREAMS = ((b"\x1f\x8b", "gzip", lambda f: gzip.GzipFile(fileobj=f)), (b"BZh", "bzip2", bz2.BZ2File),
+            (b"\xfd7zXZ\x00", "xz", lzma.LZMAFile))
+_OPAQUE = ((b"7z\xbc\xaf\x27\x1c", "a 7z archive"), (b"Rar!\x1a\x07", "a rar archive"),
+           (b"\x93NUMPY", "a numpy array file (.npy)"))
+# Why so many: a damaged or hostile archive must end as "unsearched", never as a crash.
+_READ_ERRORS = (OSError, EOFError, ValueError, RuntimeError, NotImplementedError, zipfile.BadZipFile,
+                tarfile.TarError, zlib.error, lzma.LZMAError, MemoryError)
+
+
+def _text(data: bytes) -> str | None:
+    if b"\0" in data:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def contents(data: bytes, *, shown: str, budget: _Budget | None = None, depth: int = 0) -> Contents:
+    """What ``data`` (a file shown as ``shown``) holds for the leak check: its text, the text of
+    every archive member and decompressed stream it can open, and what it cannot open."""
+    budget = budget if budget is not None else _Budget(MAX_SCAN_BYTES)
+    if data[:4] in _ZIP_MAGIC:
+        return _archive("a zip archive", _zip_members(data), shown, budget, depth)
+    for magic, label, opener in _STREAMS:
+        if data.startswith(magic):
+            try:
+                with opener(io.BytesIO(data)) as stream:
+                    raw = stream.read(budget.left + 1)
+            except _READ_ERRORS:
+                break  # not that format after all (a text may start with "BZh"): classified below
+            if len(raw) > budget.left:
+                return Contents(f"{label}-compressed data", [], [f"{shown} ({label}-compressed, over "
+                                                                 f"{MAX_SCAN_BYTES // 2**20} MiB once decompressed)"])
+            budget.left -= len(raw)
+            if depth >= MAX_ARCHIVE_DEPTH:
+                return Contents(f"{label}-compressed data", [], [f"{shown} (nested too deep)"])
+            inner = contents(raw, shown=shown, budget=budget, depth=depth + 1)
+            if inner.kind is None:
+                return inner  # compressed text: searched whole, so it needs no listing
+            kind = inner.kind if "-compressed" in inner.kind else f"{inner.kind} ({label}-compressed)"
+            return Contents(kind, inner.texts, inner.unsearched)
+    text = _text(data)
+    if text is not None:
+        return Contents(None, [(shown, text)], [])
+    if data[257:262] == b"ustar":
+        return _archive("a tar archive", _tar_members(data), shown, budget, depth)
+    for magic, kind in _OPAQUE:
+        if data.startswith(magic):
+            return Contents(kind, [], [f"{shown} ({kind})"])
+    if shown.endswith((".pyc", ".pyo")):
+        kind = "compiled Python bytecode"
+    elif zipfile.is_zipfile(io.BytesIO(data)):  # a zip behind other data (a self-extractor, a polyglot)
+        return _archive("a zip archive (behind other data)", _zip_members(data), shown, budget, depth)
+    else:
+        kind = "a binary file (not UTF-8 text)"
+    return Contents(kind, [], [f"{shown} ({kind})"])
+
+
+def _zip_members(data: bytes):
+    """(name, read(limit) or None, why not) per member file."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = archive.infolist()
+        if len(members) > MAX_MEMBERS:
+            yield "...", None, f"{len(members) - MAX_MEMBERS} members beyond the first {MAX_MEMBERS} not read"
+        for info in members[:MAX_MEMBERS]:
+            if info.is_dir():
+                continue
+            if info.flag_bits & 0x1:
+                yield info.filename, None, "encrypted"
+                continue
+
+            def read(limit, info=info):
+                with archive.open(info) as member:
+                    return member.read(limit)
+
+            yield info.filename, read, ""
+
+
+def _tar_members(data: bytes):
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        for number, info in enumerate(archive):
+            if number >= MAX_MEMBERS:
+                yield "...", None, f"members beyond the first {MAX_MEMBERS} not read"
+                break
+            if not info.isfile():
+                continue  # folders, links, devices: nothing to read
+
+            def read(limit, info=info):
+                return archive.extractfile(info).read(limit)
+
+            yield info.name, read, ""
+
+
+def _archive(kind: str, members, shown: str, budget: _Budget, depth: int) -> Contents:
+    found = Contents(kind, [], [])
+    try:
+        for name, read, why in members:
+            where = f"{shown} > {escape(name, 300)}"  # member names are anyone's: no control characters
+            if read is None:
+                found.unsearched.append(f"{where} ({why})")
+                continue
+            if depth >= MAX_ARCHIVE_DEPTH:
+                found.unsearched.append(f"{where} (nested too deep)")
+                continue
+            try:
+                blob = read(budget.left + 1)
+            except _READ_ERRORS as exc:
+                found.unsearched.append(f"{where} (cannot be read: {type(exc).__name__})")
+                continue
+            if len(blob) > budget.left:
+                found.unsearched.append(f"{where} (over the {MAX_SCAN_BYTES // 2**20} MiB searched per file)")
+                budget.left = 0
+                continue
+            budget.left -= len(blob)
+            inner = contents(blob, shown=where, budget=budget, depth=depth + 1)
+            found.texts += inner.texts
+            found.unsearched += inner.unsearched
+    except _READ_ERRORS as exc:
+        found.unsearched.append(f"{shown} (a damaged archive: {type(exc).__name__})")
+    return found
+
+
+@dataclasses.dataclass(frozen=True)
+class Inspection:
+    leaks: list[str]  # "where: code of <origin>: <snippet>"
+    refused: list[tuple[str, str]]  # (path, what it is): archives and binaries the course does not list
+    unsearched: list[str]  # what listed files hold that could not be opened
+
+
 def find_leaks(folder: Path, course_root: Path) -> list[str]:
     """Every place in ``folder`` where secret code of the course appears (empty: no leak)."""
+    return inspect(folder, course_root).leaks
+
+
+def inspect(folder: Path, course_root: Path, *, is_allowed=lambda relative: False) -> Inspection:
+    """Search every file of ``folder`` (archive members and decompressed streams included)
+    for secret code of the course, and list the archives and binary files it holds that
+    ``is_allowed(path relative to folder)`` does not allow."""
     course_root = Path(course_root)
     public_test_runs: set[tuple[str, ...]] = set()
     for path in sorted(course_root.glob("assignments/*/tests/**/*.py")):
@@ -311,13 +600,21 @@ def find_leaks(folder: Path, course_root: Path) -> list[str]:
         secrets += [(origin, s) for s in secret_snippets(path.read_text(encoding="utf-8"), module_assignments=True)
                     if s not in public_test_runs]
     secrets = list(dict.fromkeys(secrets))  # functions may share lines (x_flat = ...)
-    leaks = []
+    leaks: list[str] = []
+    refused: list[tuple[str, str]] = []
+    unsearched: list[str] = []
     for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
-        runs: set[tuple[str, ...]] = set()
-        for text in searchable_texts(path):
-            runs |= _runs(_normalized(text.splitlines()))
-        for origin, snippet in secrets:
-            if snippet in runs:
-                leaks.append(f"{path.relative_to(folder).as_posix()}: code of {origin}: "
-                             + " / ".join(snippet)[:160])
-    return leaks
+        relative = path.relative_to(folder).as_posix()
+        found = contents(path.read_bytes(), shown=relative)
+        for where, text in found.texts:
+            runs: set[tuple[str, ...]] = set()
+            for searched in _with_json_strings(text):
+                runs |= _runs(_normalized(searched.splitlines()))
+            leaks += [f"{where}: code of {origin}: " + " / ".join(snippet)[:160]
+                      for origin, snippet in secrets if snippet in runs]
+        if found.kind is not None:
+            if is_allowed(relative):
+                unsearched += found.unsearched
+            else:
+                refused.append((relative, found.kind))
+    return Inspection(leaks=leaks, refused=refused, unsearched=unsearched)

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 from click.testing import CliRunner
-from conftest import REFERENCE, STARTER, stage_fixture
+from conftest import FIXTURES, REFERENCE, REPO, STARTER, stage_fixture
 
-from grader import result
+from grader import course, release, result
 from grader.cli import main
 
 pytestmark = pytest.mark.filterwarnings("ignore::grader.sandbox.SandboxWarning")
@@ -64,3 +64,28 @@ def test_installed_grade_command_runs(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "score: 100/100" in done.stdout
     assert json.loads(out.read_text())["score"] == 100
+
+
+def test_grade_run_public_only_grades_with_the_course_public_tests_never_the_submissions_own(tmp_path, monkeypatch):
+    """What a TA runs instead of `grade local` on a student's folder (issue 9, gap 9)."""
+    mark = tmp_path / "ran_as_the_grader.txt"
+    monkeypatch.setenv("NNGRADE_TEST_MARK", str(mark))
+    folder = tmp_path / "alice"
+    (folder / "tests").mkdir(parents=True)
+    shutil.copyfile(REFERENCE, folder / "layers.py")
+    hostile = FIXTURES / "untrusted_folders" / "test_layers_public_runs_code_at_import.py"
+    shutil.copyfile(hostile, folder / "tests" / "test_layers_public.py")
+    (folder / "public_rubric.json").write_text('{"items": "whatever the student wrote"}')
+    out = tmp_path / "alice.json"
+    run = invoke("run", folder, "-a", "layers", "--public-only", "-o", out, "--seed", 1, "--timeout", 2,
+                 "--sandbox", "subprocess")
+    assert run.exit_code == 0, run.output
+    assert not mark.exists()  # the submission's own tests never ran
+    public = release.public_rubric(course.load(REPO, "layers"))["items"]
+    document = json.loads(out.read_text())
+    result.validate(document)
+    assert [t["extra_data"]["item"] for t in document["tests"]] == [i["id"] for i in public]
+    assert all(t["status"] == "passed" for t in document["tests"])
+    assert document["score"] == document["extra_data"]["max_score"] == sum(i["points"] for i in public)
+    assert document["output"].startswith("Public tests only: hidden tests did not run")
+    assert "public tests only" in run.output.lower() and "hidden tests did not run" in run.output

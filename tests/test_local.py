@@ -1,13 +1,17 @@
 """`grade local`: a student's check of their work against the public tests, in a copy of the release."""
 
+import importlib.util
 import json
+import marshal
 import os
 import shutil
+import sys
+from pathlib import Path
 
 import nbformat
 import pytest
 from click.testing import CliRunner
-from conftest import REPO
+from conftest import FIXTURES, REPO
 
 from grader import api, course, grading, local, release
 from grader.cli import main
@@ -16,6 +20,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::grader.sandbox.SandboxWarning")
 
 REFERENCE = REPO / "solutions" / "layers" / "layers.py"
 TIMEOUT = ("--timeout", "2")
+HOSTILE_TEST = FIXTURES / "untrusted_folders" / "test_layers_public_runs_code_at_import.py"
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +44,14 @@ def student_copy(layers_release, tmp_path, monkeypatch):
 
     monkeypatch.setattr(grading, "load_reference", no_reference)
     return folder
+
+
+@pytest.fixture
+def mark(tmp_path, monkeypatch):
+    """The file HOSTILE_TEST writes when anything imports it (wherever the copy lies)."""
+    path = tmp_path / "ran_as_the_grader.txt"
+    monkeypatch.setenv("NNGRADE_TEST_MARK", str(path))
+    return path
 
 
 def public_items(folder):
@@ -166,3 +179,104 @@ def test_in_the_course_repository_the_assignment_folder_works_too(monkeypatch):
     assert outcome.assignment.name == "layers" and outcome.passed == 0  # the starter
     expected = [i["id"] for i in release.public_rubric(course.load(REPO, "layers"))["items"]]
     assert [t["extra_data"]["item"] for t in outcome.document["tests"]] == expected
+
+
+# -- a folder someone else controls (issue 9, gap 9) ------------------------------------
+
+def test_local_refuses_a_folder_whose_tests_differ_from_the_released_ones(student_copy, mark):
+    shutil.copyfile(HOSTILE_TEST, student_copy / "tests" / "test_layers_public.py")
+    run = grade_local()
+    assert run.exit_code == 2, run.output
+    assert not mark.exists()  # not one line of the folder's tests ran in the grader
+    flat = " ".join(run.output.split())
+    assert "tests/test_layers_public.py: changed since the release" in flat
+    assert "grade run SUBMISSION -a layers --public-only" in flat  # what a TA runs instead
+
+
+def test_local_refuses_a_folder_with_a_test_file_the_release_did_not_have(student_copy, mark):
+    (student_copy / "tests" / "more").mkdir()
+    shutil.copyfile(HOSTILE_TEST, student_copy / "tests" / "more" / "test_extra.py")
+    run = grade_local("--json")
+    assert run.exit_code == 2, run.output
+    assert not mark.exists()
+    assert "tests/more/test_extra.py: not in the release" in run.output
+    assert "changed since the release" not in run.output  # the released file itself is intact
+
+
+def test_local_refuses_a_public_rubric_that_records_no_hashes_of_the_released_tests(student_copy, mark):
+    document = json.loads((student_copy / "public_rubric.json").read_text())
+    del document["released_sha256"]
+    (student_copy / "public_rubric.json").write_text(json.dumps(document))
+    shutil.copyfile(HOSTILE_TEST, student_copy / "tests" / "test_layers_public.py")
+    run = grade_local()
+    assert run.exit_code == 2, run.output
+    assert not mark.exists()
+    assert "records no hashes of the released tests" in " ".join(run.output.split())
+
+
+def test_local_never_runs_bytecode_planted_beside_the_released_tests(student_copy, mark, monkeypatch):
+    """A .pyc in tests/__pycache__ whose header matches the released source's mtime and size
+    is what Python would run instead of the source: the hash of the source must not be enough."""
+    # Why: this suite's own pytest puts its assertion-rewriting import hook first on
+    # sys.meta_path, and it compiles test_*.py itself; `grade local` as users run it has none.
+    monkeypatch.setattr(sys, "meta_path", [f for f in sys.meta_path if type(f).__name__ != "AssertionRewritingHook"])
+    genuine = student_copy / "tests" / "test_layers_public.py"
+    stat = genuine.stat()
+    header = (importlib.util.MAGIC_NUMBER + (0).to_bytes(4, "little")  # PEP 552: flags 0, then mtime and size
+              + (int(stat.st_mtime) & 0xFFFFFFFF).to_bytes(4, "little")
+              + (stat.st_size & 0xFFFFFFFF).to_bytes(4, "little"))
+    cache = Path(importlib.util.cache_from_source(str(genuine)))
+    cache.parent.mkdir(exist_ok=True)
+    cache.write_bytes(header + marshal.dumps(compile(HOSTILE_TEST.read_text(), str(genuine), "exec")))
+    (student_copy / "tests" / ".DS_Store").write_bytes(b"\0\0\0\1Bud1\0")  # litter a file browser leaves
+    run = grade_local()
+    assert run.exit_code == 0, run.output
+    assert not mark.exists()
+    n = len(public_items(student_copy))
+    assert f"0 of {n} public items pass." in run.output  # the released tests ran, on the starter
+
+
+def test_local_refuses_a_course_lookalike_folder_unless_it_is_the_trusted_course(tmp_path, monkeypatch, mark):
+    """assignments/<name>/ works in the course repository because its tests are the course's own;
+    a folder that only looks like a course (a submission holding rubrics/ and assignments/) is not."""
+    root = tmp_path / "alice" / "course"
+    for part in ("assignments", "rubrics"):
+        shutil.copytree(REPO / part, root / part, ignore=shutil.ignore_patterns("__pycache__"))
+    genuine = (root / "assignments" / "layers" / "tests" / "test_layers_public.py").read_bytes()
+    shutil.copyfile(HOSTILE_TEST, root / "assignments" / "layers" / "tests" / "test_layers_public.py")
+    monkeypatch.delenv("NNGRADE_COURSE", raising=False)
+    monkeypatch.chdir(root / "assignments" / "layers")
+    run = grade_local()
+    assert run.exit_code == 2, run.output
+    assert not mark.exists()
+    assert "NNGRADE_COURSE" in run.output and "--public-only" in run.output
+
+    (root / "assignments" / "layers" / "tests" / "test_layers_public.py").write_bytes(genuine)
+    monkeypatch.setenv("NNGRADE_COURSE", str(root))  # the course staff say it is their course
+    trusted = grade_local("--sandbox", "subprocess")
+    assert trusted.exit_code == 0, trusted.output
+    assert "public items pass." in trusted.output
+
+
+def test_local_refuses_a_changed_support_file_that_the_public_tests_import(tmp_path, monkeypatch, mark):
+    """mlp's public tests import mlp_data.py from the assignment folder, in the grader's process."""
+    api.release(output=tmp_path / "release", assignments=["mlp"], course=REPO)
+    folder = tmp_path / "release" / "mlp"
+    shutil.copyfile(HOSTILE_TEST, folder / "mlp_data.py")
+    monkeypatch.setenv("NNGRADE_COURSE", str(tmp_path / "no-course-here"))
+    run = grade_local(folder)
+    assert run.exit_code == 2, run.output
+    assert not mark.exists()
+    assert "mlp_data.py: changed since the release" in run.output
+
+
+def test_local_refuses_a_public_rubric_that_names_files_outside_the_folder(student_copy, tmp_path):
+    outside = tmp_path / "home" / "student" / "secret.txt"
+    outside.write_text("the TA's notes")
+    document = json.loads((student_copy / "public_rubric.json").read_text())
+    document["released_sha256"]["../secret.txt"] = "0" * 64
+    (student_copy / "public_rubric.json").write_text(json.dumps(document))
+    run = grade_local()
+    assert run.exit_code == 2, run.output
+    assert "../secret.txt: public_rubric.json names a file outside the folder" in run.output
+    assert outside.read_text() == "the TA's notes"

@@ -16,11 +16,19 @@ Notebooks and JSON files are searched as text and also through every string they
 """
 
 import ast
+import gzip
+import hashlib
+import io
 import json
 import os
+import py_compile
+import re
 import shutil
+import tarfile
+import zipfile
 
 import nbformat
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import REPO
@@ -176,7 +184,9 @@ def test_each_release_has_what_students_need(built, assignment):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_the_public_rubric_holds_only_titles_and_points_of_items_with_public_tests(built, assignment):
     document = json.loads((built[0] / assignment / release.PUBLIC_RUBRIC).read_text())
+    hashes = document.pop("released_sha256")  # the release's own field (see the test below)
     assert schema.errors("rubric", document) == []
+    assert hashes
     graded = course.load(REPO, assignment)
     served = items_marked_in(sorted(graded.public_tests.glob("test_*.py")))
     assert [i["id"] for i in document["items"]] == [i.id for i in graded.rubric.items if i.id in served]
@@ -257,3 +267,131 @@ def test_grade_release_cli_writes_and_refuses_to_overwrite_without_force(tmp_pat
     assert forced.exit_code == 0, forced.output
     assert not (tmp_path / "layers" / "stale.txt").exists()
     assert (tmp_path / "layers" / "requirements.txt").read_text().strip().endswith("@v0.1.0")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_public_rubric_records_the_sha256_of_every_released_file_the_public_tests_may_load(built, assignment):
+    """What `grade local` checks before it imports a test (issue 9, gap 9): every test file, and
+    support code and data beside them; not what the student edits, nor the handout."""
+    folder = built[0] / assignment
+    document = json.loads((folder / release.PUBLIC_RUBRIC).read_text())
+    module = course.load(REPO, assignment).module
+    students = {f"{module}.py", "README.md", "requirements.txt", release.PUBLIC_RUBRIC}
+    loadable = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix != ".ipynb"
+                      and p.relative_to(folder).as_posix() not in students)
+    assert any(p.parent.name == "tests" for p in loadable)
+    assert document["released_sha256"] == {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                                           for p in loadable}
+    if assignment == "mlp":  # its public tests import mlp_data.py, which reads the digits
+        assert {"mlp_data.py", "data/digits.csv.gz"} <= set(document["released_sha256"])
+
+
+# -- archives and binary files (issue 9, gap 12) ----------------------------------------
+
+def release_cli(course_root, out, *more):
+    return CliRunner().invoke(main, ["release", "-a", "layers", "-o", str(out), "--course", str(course_root), *more])
+
+
+def allow(course_root, *patterns):
+    config = {"schema_version": 1, "allowed_files": list(patterns)}
+    (course_root / release.RELEASE_CONFIG).write_text(json.dumps(config))
+
+
+def test_a_zip_of_the_solution_left_in_an_assignment_folder_is_refused_naming_the_file_and_why(course_copy, tmp_path):
+    solution = course_copy / "solutions" / "layers" / "layers.py"
+    (course_copy / "assignments" / "layers" / "old").mkdir()
+    target = course_copy / "assignments" / "layers" / "old" / "solution.zip"
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as bundle:
+        bundle.write(solution, "layers_done.py")
+    out = tmp_path / "out"
+    run = release_cli(course_copy, out)
+    assert run.exit_code == 1, run.output
+    assert "no solution or hidden-test code found" not in run.output
+    assert "old/solution.zip: a zip archive" in run.output  # which file, and why
+    assert "release.json" in run.output  # and how the course allows one it means to ship
+    assert "old/solution.zip > layers_done.py: code of solutions/layers/layers.py" in run.output  # it was opened
+    assert not (out / "layers").exists()
+
+
+ARCHIVES_AND_BINARIES = {  # file in the assignment folder: what the refusal calls it
+    "data/extra.tar.gz": "a tar archive (gzip-compressed)",
+    "tools.7z": "a 7z archive",
+    "nngrade_helpers-0.1-py3-none-any.whl": "a zip archive",
+    "compiled.pyc": "compiled Python bytecode",
+    "data/weights.npy": "a numpy array file",
+    "data/weights.npz": "a zip archive",
+    "figure.png": "a binary file",
+}
+
+
+def plant_archives_and_binaries(folder):
+    (folder / "data").mkdir()
+    with tarfile.open(folder / "data" / "extra.tar.gz", "w:gz") as bundle:
+        notes = b"Extra reading for the curious.\n"
+        info = tarfile.TarInfo("notes.txt")
+        info.size = len(notes)
+        bundle.addfile(info, io.BytesIO(notes))
+    (folder / "tools.7z").write_bytes(b"7z\xbc\xaf\x27\x1c\x00\x04" + bytes(range(256)))
+    with zipfile.ZipFile(folder / "nngrade_helpers-0.1-py3-none-any.whl", "w") as wheel:
+        wheel.writestr("nngrade_helpers/__init__.py", "VERSION = '0.1'\n")
+    (folder / "helper_source.py").write_text("def helper():\n    return 42\n")
+    py_compile.compile(str(folder / "helper_source.py"), cfile=str(folder / "compiled.pyc"))
+    (folder / "helper_source.py").unlink()
+    np.save(folder / "data" / "weights.npy", np.arange(12.0).reshape(3, 4))
+    np.savez(folder / "data" / "weights.npz", w=np.ones((2, 2)))
+    (folder / "figure.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64))
+
+
+def test_archives_and_binary_files_are_refused_unless_the_course_allows_them(course_copy, tmp_path):
+    folder = course_copy / "assignments" / "layers"
+    plant_archives_and_binaries(folder)
+    with pytest.raises(GraderError) as refused:
+        api.release(output=tmp_path / "out", assignments=["layers"], course=course_copy)
+    for name, kind in ARCHIVES_AND_BINARIES.items():
+        assert f"\n  {name}: {kind}" in str(refused.value)
+    assert not (tmp_path / "out" / "layers").exists()
+
+    allow(course_copy, "layers/data/*", "layers/tools.7z", "layers/*.whl", "layers/compiled.pyc", "layers/figure.png")
+    run = release_cli(course_copy, tmp_path / "out")
+    assert run.exit_code == 0, run.output
+    for name in ARCHIVES_AND_BINARIES:
+        assert (tmp_path / "out" / "layers" / name).read_bytes() == (folder / name).read_bytes()
+    # What could not be opened and searched is said, so nobody reads "no solution found" as a proof.
+    for unsearched in ("tools.7z", "compiled.pyc", "data/weights.npy", "figure.png", "data/weights.npz > w.npy"):
+        said = rf"not searched \(allowed in release\.json\): {re.escape(unsearched)} \("
+        assert re.search(said, run.output), unsearched
+    assert "not searched (allowed in release.json): data/extra.tar.gz" not in run.output  # it was opened
+
+
+def test_an_allowed_archive_is_still_opened_and_refused_when_it_holds_secret_code(course_copy, tmp_path):
+    hidden = next(course_copy.glob("rubrics/layers/tests/test_*.py"))
+    inner = io.BytesIO()
+    with tarfile.open(fileobj=inner, mode="w:gz") as bundle:
+        bundle.add(hidden, "checks/test_more.py")
+    (course_copy / "assignments" / "layers" / "data").mkdir()
+    with zipfile.ZipFile(course_copy / "assignments" / "layers" / "data" / "bundle.zip", "w") as bundle:
+        bundle.writestr("readme.txt", "Datasets for the optional part.\n")
+        bundle.writestr("more.tar.gz", inner.getvalue())
+    allow(course_copy, "layers/data/bundle.zip")
+    origin = hidden.relative_to(course_copy).as_posix()
+    where = "data/bundle.zip > more.tar.gz > checks/test_more.py"
+    with pytest.raises(GraderError, match=re.escape(f"{where}: code of {origin}")):
+        api.release(output=tmp_path / "out", assignments=["layers"], course=course_copy)
+
+
+def test_compressed_text_is_searched_after_decompression(course_copy, tmp_path):
+    solution = (course_copy / "solutions" / "layers" / "layers.py").read_bytes()
+    folder = course_copy / "assignments" / "layers"
+    (folder / "notes.txt.gz").write_bytes(gzip.compress(solution))
+    with pytest.raises(GraderError, match=r"notes\.txt\.gz: code of solutions/layers/layers\.py"):
+        api.release(output=tmp_path / "out", assignments=["layers"], course=course_copy)
+    # Compressed text (a dataset such as mlp's digits.csv.gz) is searchable, so it needs no listing.
+    (folder / "notes.txt.gz").write_bytes(gzip.compress(b"x,y\n1,2\n3,4\n"))
+    released = api.release(output=tmp_path / "out", assignments=["layers"], course=course_copy)
+    assert "notes.txt.gz" in released[0].files and released[0].unsearched == ()
+
+
+def test_a_broken_release_json_is_refused_with_where_it_is_wrong(course_copy, tmp_path):
+    (course_copy / release.RELEASE_CONFIG).write_text(json.dumps({"schema_version": 1, "allowed_files": "*.zip"}))
+    with pytest.raises(GraderError, match=r"release\.json: /allowed_files: '\*\.zip' is not of type 'array'"):
+        api.release(output=tmp_path / "out", assignments=["layers"], course=course_copy)
