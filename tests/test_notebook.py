@@ -7,6 +7,7 @@ import shutil
 import zipfile
 
 import nbformat
+import numpy as np
 import pytest
 from conftest import REPO, SHORT_LIMITS, full_marks, scores
 
@@ -177,6 +178,10 @@ def test_a_magic_inside_a_function_becomes_pass_so_the_function_still_compiles()
     ("W = np.zeros((3, 3))", False), ("for i in range(10):\n    pass", False), ("EPS += 1", False),
     ("table[0] = 1", False), ("SQUARES = [i * i for i in (1, 2)]", False), ("X = UNDEFINED + 1", False),
     ("if __name__ == '__main__':\n    main()", False), ("with open('f') as f:\n    pass", False),
+    # a class needs its bases and keywords to exist: they are constant expressions or the class is skipped
+    ("class Net(np.Base, metaclass=np.Meta):\n    pass", True), ("class Net(make_base()):\n    pass", False),
+    ("class Net(metaclass=make_meta()):\n    pass", False),
+    ("x: train() = 0.5", True),  # annotations are never evaluated in definitions mode
 ])
 def test_what_counts_as_a_definition(statement, runs):
     known = {"np", "EPS", "g"} | set(dir(builtins))
@@ -191,7 +196,9 @@ def test_a_report_from_the_worker_is_checked_and_escaped():
     assert "\x1b" not in report.feedback("layers") and "\\x1b" in report.feedback("layers")
     assert "\u202e" not in report.feedback("layers")
     for broken in ({**raw, "mode": "everything"}, {**raw, "skipped": [{"cell": "3", "line": 1, "code": ""}]},
-                   {**raw, "problem": {"kind": "score_is_100"}}, {**raw, "skipped_total": -1}, "text", None):
+                   {**raw, "problem": {"kind": "score_is_100"}}, {**raw, "skipped_total": -1}, "text", None,
+                   {**raw, "failed": [{"cell": 1, "line": 1, "code": "", "kind": "graded_100"}], "failed_total": 1},
+                   {**raw, "changed": "all of it", "changed_total": 1}):
         assert notebook.Report.from_worker(broken) is None
 
 
@@ -382,3 +389,217 @@ def test_in_execute_mode_jupyters_display_exists_and_does_nothing(tmp_path):
     document = grade(write(tmp_path / "layers.ipynb", cells), execute_notebook=True)
     assert scores(document) == full_marks(document), document["output"]
     assert "display" not in json.dumps([t["output"] for t in document["tests"]])
+
+
+# -- definitions mode runs none of the student's code (issue 9, gap 13) -------------
+# Each notebook below holds the reference solution plus one construct that, were it
+# run while the notebook is defined, would loop forever: today's code hits the import
+# timeout and zeroes every item; a construct that is not run costs nothing.
+
+FOREVER = "def train_forever(*args, **kwargs):\n    while True:\n        pass\n"
+
+
+def hostile(tmp_path, *cells, execute=False, helpers=None):
+    """Grade the reference solution followed by ``cells`` (subprocess backend, short limits)."""
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    for name, source in (helpers or {}).items():
+        (folder / name).write_text(source)
+    everything = [*top_level_cells(REFERENCE), *cells]
+    write(folder / "layers.ipynb", everything)
+    return grade(folder, sandbox_backend="subprocess", execute_notebook=execute), len(everything)
+
+
+def assert_full_marks(document):
+    assert document["extra_data"]["status"] == "graded", document["extra_data"]["grader_errors"]
+    assert scores(document) == full_marks(document), document["output"]
+
+
+def test_a_decorator_of_the_students_own_is_not_applied_and_the_function_is_kept(tmp_path):
+    document, n = hostile(tmp_path, code(FOREVER + "\n\n@train_forever\ndef warm_up(x):\n    return x"))
+    assert_full_marks(document)
+    assert (f"cell {n}, line 6: @train_forever   [decorator not applied: only a decorator from an import "
+            "is applied]") in document["output"]
+
+
+def test_a_decorator_whose_import_failed_is_dropped_and_the_function_is_kept(tmp_path):
+    document, n = hostile(tmp_path, code("from nngrade_no_such_widgets import interact\n\n"
+                                         "@interact\ndef explore(x=1.0):\n    return x"))
+    assert_full_marks(document)
+    output = document["output"]
+    assert f"cell {n}, line 1: from nngrade_no_such_widgets import interact" in output
+    assert (f"cell {n}, line 3: @interact   [defined without its decorators]   "
+            "(NameError: name 'interact' is not defined)") in output
+
+
+def test_a_library_decorator_with_constant_arguments_is_applied(tmp_path):
+    relu = ("import dataclasses\n\n@dataclasses.dataclass(frozen=True)\nclass Slope:\n    value: float = 1.0\n\n"
+            "def relu_forward(x):\n    return np.maximum(Slope(0.0).value, x), x")  # Slope(0.0) needs the dataclass
+    document, _ = hostile(tmp_path, code(relu))
+    assert_full_marks(document)
+    assert "decorator" not in document["output"]
+
+
+def test_a_library_decorator_that_calls_the_function_at_definition_is_not_applied(tmp_path):
+    document, n = hostile(tmp_path, code("import timeit\n\n@timeit.timeit\ndef benchmark():\n    while True:\n"
+                                         "        pass"))
+    assert_full_marks(document)
+    assert (f"cell {n}, line 3: @timeit.timeit   [defined without its decorators]   (applying them would "
+            "run your code: benchmark)") in document["output"]
+
+
+def test_a_default_value_that_trains_is_computed_only_when_the_argument_is_missing(tmp_path):
+    cells = [code(FOREVER),
+             code("def fine_tune(x, steps=train_forever()):\n    return x\n\n"
+                  "def relu_forward(x, floor=np.zeros(())):\n    return np.maximum(floor, x), x")]
+    document, n = hostile(tmp_path, *cells)
+    assert_full_marks(document)  # relu_forward's default is computed at each call: it still works
+    assert (f"cell {n}, line 1: def fine_tune(x, steps=train_forever()):   [default value computed when "
+            "the function is called without it, not when it is defined]") in document["output"]
+
+
+def test_annotations_are_never_evaluated(tmp_path):
+    cells = [code(FOREVER),
+             code("def relu_forward(x: train_forever()) -> train_forever():\n    return np.maximum(0, x), x\n\n"
+                  "SIZE: train_forever() = 3\n\nclass Config:\n    lr: train_forever() = 0.1")]
+    document, n = hostile(tmp_path, *cells)
+    assert_full_marks(document)
+    assert f"cell {n}" not in document["output"]  # nothing was skipped or changed
+
+
+def test_a_class_body_keeps_its_definitions_and_drops_the_rest(tmp_path):
+    net = ('class Net:\n    """A tiny net."""\n    SCALE = 2.0\n    W = train_forever()\n    for i in range(3):\n'
+           '        pass\n\n    def forward(self, x):\n        return x * self.SCALE\n\n'
+           "def relu_forward(x):\n    return np.maximum(0, x) * (Net().forward(1.0) / 2.0), x")
+    document, n = hostile(tmp_path, code(FOREVER), code(net))
+    assert_full_marks(document)
+    output = document["output"]
+    assert f"cell {n}, line 4: W = train_forever()   [removed from its class body: not a definition]" in output
+    assert f"cell {n}, line 5: for i in range(3):   [removed from its class body: not a definition]" in output
+
+
+@pytest.mark.parametrize("hook,line,culprit", [
+    ("class Slow(type):\n    def __new__(mcls, name, bases, namespace):\n        while True:\n            pass\n\n"
+     "class Net(metaclass=Slow):\n    pass", "line 6: class Net(metaclass=Slow):", "Slow.__new__"),
+    ("class Base:\n    def __init_subclass__(cls, **kwargs):\n        while True:\n            pass\n\n"
+     "class Net(Base):\n    pass", "line 6: class Net(Base):", "Base.__init_subclass__"),
+    ("class Base:\n    def __class_getitem__(cls, item):\n        while True:\n            pass\n\n"
+     "class Net(Base[int]):\n    pass", "line 6: class Net(Base[int]):", "Base.__class_getitem__"),
+], ids=["metaclass", "init_subclass", "class_getitem"])
+def test_a_class_whose_creation_would_run_student_code_is_skipped_and_listed(tmp_path, hook, line, culprit):
+    document, n = hostile(tmp_path, code(hook))
+    assert_full_marks(document)
+    assert f"cell {n}, {line}   [skipped: defining it would run your code]   ({culprit})" in document["output"]
+
+
+def test_a_helper_objects_set_name_hook_is_not_run_by_a_class_body(tmp_path):
+    helper = "class Field:\n    def __set_name__(self, owner, name):\n        while True:\n            pass\n\nFIELD = Field()\n"
+    document, n = hostile(tmp_path, code("from my_fields import FIELD\n\nclass Record:\n    value = FIELD"),
+                          helpers={"my_fields.py": helper})
+    assert_full_marks(document)
+    assert (f"cell {n}, line 3: class Record:   [skipped: defining it would run your code]   "
+            "(Field.__set_name__)") in document["output"]
+
+
+def test_a_constant_that_reads_a_property_of_a_student_metaclass_is_skipped_and_listed(tmp_path):
+    meta = ("class Meta(type):\n    @property\n    def size(cls):\n        while True:\n            pass\n\n"
+            "class Config(metaclass=Meta):\n    pass\n\nSIZE = Config.size")
+    document, n = hostile(tmp_path, code(meta))
+    assert_full_marks(document)
+    assert f"cell {n}, line 10: SIZE = Config.size   [skipped: defining it would run your code]   (Meta.size)" \
+        in document["output"]
+
+
+def test_a_helper_module_runs_at_import_as_for_a_py_but_its_functions_never_run_in_definitions(tmp_path):
+    helper = ("import numpy as np\nFLOOR = float(np.zeros(()))  # top-level code: runs at import\n\n"
+              "def register(f):\n    while True:\n        pass\n")
+    cell = ("import my_helpers\n\n@my_helpers.register\ndef relu_forward(x):\n"
+            "    return np.maximum(my_helpers.FLOOR, x), x")
+    document, n = hostile(tmp_path, code(cell), helpers={"my_helpers.py": helper})
+    assert_full_marks(document)
+    assert (f"cell {n}, line 3: @my_helpers.register   [defined without its decorators]   (applying them "
+            "would run your code: register)") in document["output"]
+
+
+def test_a_helper_module_that_never_finishes_importing_is_skipped_and_the_rest_grades(tmp_path):
+    document, n = hostile(tmp_path, code("import slow_helpers"),
+                          helpers={"slow_helpers.py": "while True:\n    pass\n"})
+    assert_full_marks(document)
+    assert (f"layers.ipynb: cell {n}, line 1 (import slow_helpers) did not finish within 1.5 s; it was "
+            "skipped and the notebook's other definitions were run again without it") in document["output"]
+
+
+
+# -- --execute: a cell that never finishes (or kills the process) costs no item -----
+
+def test_in_execute_mode_a_cell_that_never_finishes_falls_back_to_definitions_only(tmp_path):
+    document, n = hostile(tmp_path, markdown("## training"), code("losses = []\nwhile True:\n    losses.append(0)"),
+                          execute=True)
+    assert_full_marks(document)
+    assert (f"layers.ipynb: cell {n} did not finish within 1.5 s; graded the notebook's definitions only"
+            in document["output"])
+    assert f"cell {n}, line 2: while True:" in document["output"]  # listed as skipped, as in the default mode
+    assert "every code cell was run in order" not in document["output"]
+
+
+def test_in_execute_mode_a_cell_that_kills_the_process_falls_back_to_definitions_only(tmp_path):
+    document, n = hostile(tmp_path, code("import os\nos._exit(3)"), execute=True)
+    assert_full_marks(document)
+    assert (f"layers.ipynb: cell {n} crashed the process running it (the worker process exited with code 3); "
+            "graded the notebook's definitions only") in document["output"]
+
+
+def test_in_execute_mode_an_exception_still_stops_the_run(tmp_path):
+    """Only a timeout or a crash falls back: an exception is the notebook's own error, as in Jupyter."""
+    document, n = hostile(tmp_path, code("raise ValueError('broken demo')"), execute=True)
+    assert document["score"] == 0 and "ValueError: broken demo" in document["output"]
+
+
+def test_after_the_fallback_a_restarted_worker_runs_definitions_only(tmp_path):
+    import time
+
+    from grader.proxy import StudentProxy
+
+    write(tmp_path / "layers.ipynb", [*top_level_cells(REFERENCE), code("while True:\n    pass")])
+    sandbox = notebook.NotebookSandbox(submission_dir=tmp_path, limits=SHORT_LIMITS, backend="subprocess",
+                                       execute=True)
+    proxy = StudentProxy(sandbox=sandbox, module="layers", limits=SHORT_LIMITS)
+    try:
+        proxy.load()
+        assert sandbox.execute is False and "graded the notebook's definitions only" in notebook.feedback(sandbox, "layers")
+        proxy._worker.kill()  # as after a call that timed out: the next call starts a fresh worker
+        started = time.monotonic()
+        out, _ = proxy.relu_forward(np.array([-1.0, 2.0]))
+        assert out.tolist() == [0.0, 2.0]
+        assert time.monotonic() - started < SHORT_LIMITS.import_timeout  # the endless cell was not run again
+    finally:
+        proxy.close()
+
+
+def test_a_notebook_that_hangs_in_three_definitions_fails_after_two_restarts_naming_the_cell(tmp_path):
+    helpers = {f"slow{i}.py": "while True:\n    pass\n" for i in range(3)}
+    limits = SHORT_LIMITS.replace(import_timeout=1.0)
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    for name, source in helpers.items():
+        (folder / name).write_text(source)
+    write(folder / "layers.ipynb", [*top_level_cells(REFERENCE), code("import slow0\nimport slow1\nimport slow2")])
+    document = grade(folder, sandbox_backend="subprocess", limits=limits)
+    n = len(top_level_cells(REFERENCE)) + 1
+    assert document["score"] == 0 and document["extra_data"]["status"] == "graded"
+    assert (f"layers.ipynb: cell {n}, line 3 (import slow2) did not finish within the import time limit (an "
+            "infinite loop or a long computation?), after 2 restarts of the import") in document["output"]
+
+
+def test_a_notebook_with_more_definitions_than_can_be_listed_is_refused_with_a_message(tmp_path):
+    """The trusted side drives the import one unit at a time from a list the worker sends; that
+    list stays far below the protocol's cap on a message's JSON (here: the worker side alone)."""
+    import types
+
+    cells = [code("\n".join(f"X{i} = {i}" for i in range(notebook.MAX_UNITS + 1)))]
+    write(tmp_path / "layers.ipynb", cells)
+    worker = types.SimpleNamespace(submission_dir=str(tmp_path))
+    reply = notebook.import_notebook(worker, {"module": "layers", "notebook_step": "plan"})
+    report = notebook.Report.from_worker(reply["notebook"])
+    assert report.problem_text("layers") == (f"layers.ipynb has {notebook.MAX_UNITS + 1} top-level definitions (or "
+                                             f"cells, with --execute); at most {notebook.MAX_UNITS} can be graded")
