@@ -7,6 +7,7 @@ Each attack is one fixture under tests/fixtures/layers/, named for what it tries
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -191,3 +192,44 @@ def test_nothing_the_worker_writes_to_scratch_reaches_the_host_disk(student_code
     assert probe.fill("/scratch", 16) == 16
     host_folder = Path(probe._worker._workdir)  # the worker's folder on the host (its cwd outside)
     assert list(host_folder.iterdir()) == []
+
+
+# The hostile fixtures that write, escape or die in ways that could leave something behind.
+LEAVES_NOTHING = ["writes_files_everywhere_it_can.py", "remounts_read_only_binds_and_writes_to_the_host.py",
+                  "ships_numpy_py_and_conftest_py", "os_exit_at_import.py", "mutates_its_inputs.py",
+                  "infinite_loop_in_relu_forward.py", "finds_and_runs_the_reference_under_a_mounted_course.py"]
+
+
+def _stray_files(stamp: float, skip: tuple[str, ...], grader_folders: tuple[str, ...]) -> list[str]:
+    """Files the fixtures name (anywhere on the host), and any file changed since ``stamp``
+    in the grader's and the course's own folders."""
+    found = []
+    for top, dirs, files in os.walk("/"):
+        dirs[:] = [d for d in dirs if not os.path.join(top, d).startswith(skip) and d != "__pycache__"]
+        ours = top.startswith(grader_folders)
+        for name in files:
+            path = os.path.join(top, name)
+            if name.startswith(("nngrade_stray_file", MARKER)):
+                found.append(path)
+            elif ours:
+                try:
+                    if os.lstat(path).st_mtime >= stamp:
+                        found.append(path)
+                except OSError:
+                    pass
+    return found
+
+
+@needs_bwrap
+@as_root
+def test_as_root_no_hostile_fixture_leaves_a_file_anywhere_on_the_host(grade_fixture, tmp_path):
+    # Not looked at: kernel file systems and the test's own folder (where the fixtures are staged).
+    skip = ("/proc", "/sys", "/dev/pts", str(tmp_path.parent))
+    grader_folders = tuple(str(p) for p in (sandbox.GRADER_PACKAGE, REPO / "solutions", REPO / "rubrics",
+                                            REPO / "assignments", Path(sys.prefix)))
+    stamp = time.time() - 0.01
+    for name in LEAVES_NOTHING:
+        document = grade_fixture(name, backend="bwrap")
+        assert document["extra_data"]["sandbox"] == "bwrap"
+    stray = _stray_files(stamp, skip, grader_folders)
+    assert stray == [], f"files written outside the worker's scratch folder: {stray[:10]}"
