@@ -168,8 +168,11 @@ def test_batch_killed_halfway_and_resumed_has_one_result_per_student_and_the_sam
 @pytest.mark.skipif(os.name != "posix", reason="process groups and SIGINT")
 def test_ctrl_c_stops_the_batch_cleanly_and_leaves_no_worker_behind(tmp_path):
     submissions = make_class(tmp_path, {f"s{i}": "infinite_loop_in_relu_forward.py" for i in range(6)})
+    # A terminal's Ctrl-C reaches a batch whose SIGINT is at its default; a suite started in the
+    # background by a non-interactive shell inherits SIGINT ignored, so the default is restored here.
     process = subprocess.Popen(_batch_command(submissions, tmp_path / "out", "-j", "2"), env=_env(),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while not any("grader.worker" in _cmdline(p) for p in descendants(process.pid)):
         assert time.monotonic() < deadline, "no worker started"
