@@ -16,6 +16,8 @@ relative error) and, when the error matches a known pattern, a likely cause.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from grader.failure import MismatchError
@@ -111,7 +113,7 @@ def check_array(got, expected, *, name: str, rtol: float = RTOL,
                f"expected {_fmt(exp64[worst])}, got {_fmt(got64[worst])} ({error})")
     hint = _known_mistake(got64, likely) or diagnose(got64, exp64, name=name, batch_size=batch_size)
     if hint:
-        message += f"\n    likely cause: {hint}"
+        message += HINT_PREFIX + hint
     raise MismatchError(message)
 
 
@@ -189,6 +191,35 @@ def _shape_hint(got: np.ndarray, expected: np.ndarray, name: str, batch_size: in
     if len(g) == len(e) + 1 and (g[0] == 1 or g[-1] == 1):
         return " (an extra axis of length 1: keepdims=True where it should not be?)"
     return ""
+
+
+HINT_PREFIX = "\n    likely cause: "
+# Hints read off one ratio between the result and the expected values. One input can make a
+# right-but-different formula look like a constant factor (relu_backward as dout * out is
+# "2x too large" when every x is 2), so such a hint is only said when a second check agrees.
+FACTOR_HINT_MARKERS = ("is 2x too large: a missing factor 1/2", "is 2x too small: a missing factor 2",
+                       "x (N) too large", "x (N) too small", "off by a constant factor",
+                       "has the wrong sign (a minus sign flipped?)")
+
+
+def is_factor_hint(hint: str) -> bool:
+    return any(marker in hint for marker in FACTOR_HINT_MARKERS)
+
+
+def confirm_factor_hints(messages_by_item: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The failure messages of each item, with every factor hint that only one failed check
+    of that item gave removed (a factor must hold on at least two inputs before it is named).
+
+    ``messages_by_item``: {item id: the messages of its failed checks, one per check}."""
+    out = {}
+    for item, messages in messages_by_item.items():
+        hints = [m.split(HINT_PREFIX, 1)[1] if HINT_PREFIX in m else "" for m in messages]
+        # "5x (N) too large" on a batch of 5 and "8x (N) too large" on one of 8 are the same cause.
+        kinds = [re.sub(r"\d+(\.\d+)?(e-?\d+)?", "#", h) for h in hints]
+        confirmed = {k for k, h in zip(kinds, hints) if h and is_factor_hint(h) and kinds.count(k) >= 2}
+        out[item] = [m if not h or not is_factor_hint(h) or k in confirmed else m.split(HINT_PREFIX, 1)[0]
+                     for m, h, k in zip(messages, hints, kinds)]
+    return out
 
 
 def diagnose(got: np.ndarray, expected: np.ndarray, *, name: str = "", batch_size: int | None = None) -> str:

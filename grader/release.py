@@ -61,6 +61,7 @@ import io
 import json
 import lzma
 import os
+import re
 import shutil
 import tarfile
 import tempfile
@@ -395,6 +396,74 @@ def secret_snippets(source: str, *, module_assignments: bool) -> list[tuple[str,
     return snippets
 
 
+# Why 10: shorter lines (`dx = -d`) say nothing the handout's derivative does not.
+MIN_GRADED_LINE_CHARS = 10
+
+
+def _is_gradient_function(node: ast.FunctionDef) -> bool:
+    """A backward pass (``*_backward``, ``*_grad``) or an update rule (``f(w, dw, ...)``)."""
+    params = [a.arg for a in node.args.args]
+    return "backward" in node.name or node.name.endswith("_grad") or params[:2] == ["w", "dw"]
+
+
+def _is_gradient_target(target: ast.expr) -> bool:
+    """``dx = ...``, ``dW1 = ...``, ``grads["W1"] = ...``, ``dx[...] -= ...``: a gradient being computed."""
+    while isinstance(target, (ast.Subscript, ast.Attribute)):
+        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and target.value.id == "grads":
+            return True
+        target = target.value
+    if isinstance(target, ast.Tuple):
+        return any(_is_gradient_target(t) for t in target.elts)
+    return isinstance(target, ast.Name) and len(target.id) > 1 and target.id[0] == "d" and target.id[1].isalpha() \
+        and target.id not in ("delta", "decay", "default", "defaults", "dim", "dims", "dtype", "data")
+
+
+def _computes(stmt: ast.stmt) -> bool:
+    """Whether a statement does arithmetic (an operator, a comparison, numpy maths, a sum or
+    a transpose), as opposed to plumbing (``n = x.shape[0]``, ``x, w, b = cache``, a config read)."""
+    if isinstance(stmt, ast.AugAssign):
+        return True
+    value = stmt.value
+    if value is None:
+        return False
+    for node in ast.walk(value):
+        if isinstance(node, (ast.BinOp, ast.Compare)) or (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)):
+            return True
+        if isinstance(node, ast.Attribute) and node.attr in ("T", "sum", "mean", "dot", "outer", "clip"):
+            return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) \
+                and node.func.value.id in ("np", "numpy") and node.func.attr not in ("prod", "zeros_like", "asarray"):
+            return True
+    return False
+
+
+def graded_lines(source: str) -> list[str]:
+    """The normalized lines of a reference solution that compute a gradient or an update:
+    each computing line of a backward pass or update rule, and in any other function each
+    computing line that assigns a gradient (``dx = ...``, ``grads[...] = ...``); minus any
+    line a forward function also has (a forward formula the handout may define). One of
+    them anywhere in a release, public tests included, hands students the exercise."""
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    found, forward = [], set()
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        whole = _is_gradient_function(node)
+        for stmt in ast.walk(node):
+            if not isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return)):
+                continue
+            text = normalize(" ".join(lines[stmt.lineno - 1:stmt.end_lineno]).strip())
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else \
+                ([] if isinstance(stmt, ast.Return) else [stmt.target])
+            gradient = whole or any(_is_gradient_target(t) for t in targets)
+            if not gradient:
+                forward.add(text)
+            elif _computes(stmt) and len(text) >= MIN_GRADED_LINE_CHARS:
+                found.append(text)
+    return [line for line in dict.fromkeys(found) if line not in forward]
+
+
 def _runs(lines: list[str]) -> set[tuple[str, ...]]:
     runs = set()
     for size in range(1, WINDOW_LINES + 1):
@@ -600,6 +669,16 @@ def inspect(folder: Path, course_root: Path, *, is_allowed=lambda relative: Fals
         secrets += [(origin, s) for s in secret_snippets(path.read_text(encoding="utf-8"), module_assignments=True)
                     if s not in public_test_runs]
     secrets = list(dict.fromkeys(secrets))  # functions may share lines (x_flat = ...)
+    # Single lines of a backward pass or update rule: no exemption, not even for public tests.
+    lines_of: dict[str, str] = {}
+    for path in sorted(course_root.glob("solutions/**/*.py")):
+        for line in graded_lines(path.read_text(encoding="utf-8")):
+            lines_of.setdefault(line, path.relative_to(course_root).as_posix())
+    # Found inside a longer line too (inline code in a handout: `dw = ...`), but only whole:
+    # not preceded or followed by more of a name (`dout * sig` is not in `dout * sigma(x)`).
+    graded_pattern = re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(line) for line in
+                                                             sorted(lines_of, key=len, reverse=True))
+                                + r")(?![\w(\[])") if lines_of else None
     leaks: list[str] = []
     refused: list[tuple[str, str]] = []
     unsearched: list[str] = []
@@ -612,6 +691,14 @@ def inspect(folder: Path, course_root: Path, *, is_allowed=lambda relative: Fals
                 runs |= _runs(_normalized(searched.splitlines()))
             leaks += [f"{where}: code of {origin}: " + " / ".join(snippet)[:160]
                       for origin, snippet in secrets if snippet in runs]
+            if graded_pattern is not None:
+                seen = set()
+                for run in runs:
+                    if len(run) == 1:
+                        for match in graded_pattern.finditer(run[0]):
+                            seen.add(match.group(0))
+                leaks += [f"{where}: a line of {lines_of[line]}'s backward pass or update rule: {line[:160]}"
+                          for line in sorted(seen)]
         if found.kind is not None:
             if is_allowed(relative):
                 unsearched += found.unsearched

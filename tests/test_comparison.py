@@ -366,3 +366,37 @@ def test_escape_caps_after_escaping_so_nothing_raw_slips_past_the_limit():
 def test_escape_accepts_non_strings():
     assert escape(12) == "12"
     assert escape(None) == "None"
+
+
+def test_a_factor_hint_from_one_input_is_not_named():
+    """relu_backward written as dout * out is exactly "2x too large" when every x is 2: one
+    input cannot tell a factor from a coincidence, so the hint waits for a second check."""
+    from grader.comparison import check_array, confirm_factor_hints
+    from grader.failure import MismatchError
+    x = np.full((3, 4), 2.0)
+    dout = np.arange(12.0).reshape(3, 4) - 5
+    with pytest.raises(MismatchError) as one:
+        check_array(dout * np.maximum(x, 0), dout * (x > 0), name="dx")
+    assert "2x too large" in str(one.value)
+    kept = confirm_factor_hints({"relu_backward": [str(one.value)]})["relu_backward"]
+    assert "likely cause" not in kept[0] and kept[0].startswith("dx: ")
+
+
+def test_a_factor_hint_two_checks_agree_on_is_named():
+    from grader.comparison import confirm_factor_hints
+    hint = "\n    likely cause: dw is 4x (N) too large: did you forget to average over the batch?"
+    messages = ["dw: 12 of 15 entries differ" + hint, "dw: 9 of 15 entries differ" + hint]
+    assert confirm_factor_hints({"dw": messages})["dw"] == messages
+
+
+def test_a_hint_that_is_not_a_factor_is_named_after_one_check():
+    from grader.comparison import confirm_factor_hints
+    message = "dx: 3 of 6 entries differ\n    likely cause: the gradient was taken with respect to the output"
+    assert confirm_factor_hints({"dx": [message]})["dx"] == [message]
+
+
+def test_n_fold_hints_on_batches_of_different_sizes_confirm_each_other():
+    from grader.comparison import confirm_factor_hints
+    messages = ["dw: 1 of 4 differ\n    likely cause: dw is 5x (N) too large: did you forget to average?",
+                "dw: 2 of 4 differ\n    likely cause: dw is 8x (N) too large: did you forget to average?"]
+    assert confirm_factor_hints({"dw": messages})["dw"] == messages

@@ -1,6 +1,7 @@
 """The bundled example submissions (examples/<assignment>/) grade as examples/README.md says:
 one result per example, all valid and graded (no grader error, whatever the student did),
-full marks exactly for the ones marked correct, a recorded timeout for the hanging ones."""
+full marks exactly for the ones marked correct, each the score the table states, a recorded
+timeout for the hanging ones."""
 
 import json
 import re
@@ -28,10 +29,10 @@ def readme_rows(assignment: str) -> dict:
     for line in section.group(1).splitlines():
         match = ROW.match(line)
         if match:
-            student, file, kind, _ = match.groups()
+            student, file, kind, score = match.groups()
             assert kind in KINDS, f"examples/README.md, {student}: unknown kind {kind!r}"
             assert student not in rows, f"examples/README.md lists {student} twice under {assignment}"
-            rows[student] = (file, kind)
+            rows[student] = (file, kind, int(score))
     return rows
 
 
@@ -49,7 +50,7 @@ def test_examples_grade_as_the_examples_readme_says(assignment, tmp_path, monkey
     rows = readme_rows(assignment)
     assert len(entries) >= 20
     assert sorted(rows) == sorted(entries), "examples/README.md's table and the example files disagree"
-    for student, (file, _) in rows.items():
+    for student, (file, _, _) in rows.items():
         assert entries[student].name == file.rstrip("/"), f"{student}: README names {file}"
 
     out = tmp_path / "out"
@@ -65,7 +66,8 @@ def test_examples_grade_as_the_examples_readme_says(assignment, tmp_path, monkey
         extra = document["extra_data"]
         assert extra["status"] == "graded", f"{student}: {extra['status']}: {extra.get('grader_errors')}"
         assert extra["student_id"] == student
-        _, kind = rows[student]
+        _, kind, expected_score = rows[student]
+        assert document["score"] == expected_score, f"{student}: README says {expected_score}, graded {document['score']}"
         full = document["score"] == extra["max_score"]
         if kind == "correct":
             lost = [t["extra_data"]["item"] for t in document["tests"] if t["score"] < t["max_score"]]
@@ -74,6 +76,6 @@ def test_examples_grade_as_the_examples_readme_says(assignment, tmp_path, monkey
             assert not full, f"{student} ({kind}) got full marks"
         if kind == "hanging":
             assert extra["worker_timeouts"] > 0, f"{student} is marked hanging but nothing timed out"
-    assert summary.timeouts >= sum(kind == "hanging" for _, kind in rows.values())
+    assert summary.timeouts >= sum(kind == "hanging" for _, kind, _ in rows.values())
     for name in ("summary.json", "grades.csv", "report.html"):
         assert (out / name).is_file(), f"{name} was not written"

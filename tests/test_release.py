@@ -395,3 +395,40 @@ def test_a_broken_release_json_is_refused_with_where_it_is_wrong(course_copy, tm
     (course_copy / release.RELEASE_CONFIG).write_text(json.dumps({"schema_version": 1, "allowed_files": "*.zip"}))
     with pytest.raises(GraderError, match=r"release\.json: /allowed_files: '\*\.zip' is not of type 'array'"):
         api.release(output=tmp_path / "out", assignments=["layers"], course=course_copy)
+
+
+def _plant(kind: str, folder, line: str) -> None:
+    """Put one line of code into one kind of released file of an assignment folder."""
+    if kind == "handout":
+        readme = folder / "README.md"
+        readme.write_text(readme.read_text() + f"\n\nIn matrix form:\n\n    {line}\n")
+    elif kind == "starter":
+        starter = next(p for p in folder.glob("*.py"))
+        starter.write_text(starter.read_text() + f"\n\ndef _hint(dout, x_flat):\n    {line}\n    return dw\n")
+    elif kind == "notebook":
+        path = next(folder.glob("*.ipynb"))
+        notebook = nbformat.read(path, as_version=4)
+        notebook.cells.append(nbformat.v4.new_markdown_cell(f"Hint: `{line}`"))
+        nbformat.write(notebook, path)
+    else:
+        test = next((folder / "tests").glob("test_*.py"))
+        test.write_text(test.read_text() + f"\n\ndef _expected(dout, x_flat):\n    {line}\n    return dw\n")
+
+
+@pytest.mark.parametrize("kind", ["handout", "starter", "notebook", "public test"])
+def test_one_line_of_a_reference_backward_pass_in_any_released_file_is_refused(course_copy, tmp_path, kind):
+    """Deriving the matrix form is the exercise: no released file may hand it out, public tests
+    included, even a single line of it."""
+    solution = (course_copy / "solutions" / "layers" / "layers.py").read_text()
+    line = next(line for line in release.graded_lines(solution) if line.startswith("dw ="))
+    _plant(kind, course_copy / "assignments" / "layers", line)
+    with pytest.raises(GraderError, match=r"a line of solutions/layers/layers\.py's backward pass or update rule"):
+        api.release(output=tmp_path / "out", assignments=["layers"], course=course_copy)
+
+
+def test_an_update_rule_line_in_a_public_test_is_refused_and_forward_formulas_are_not():
+    solution = (REPO / "solutions" / "optim" / "optim.py").read_text()
+    lines = release.graded_lines(solution)
+    assert any("beta1 ** t" in line for line in lines)  # Adam's bias correction
+    assert not any(line.startswith(("out =", "n = x.shape")) for line in
+                   release.graded_lines((REPO / "solutions" / "layers" / "layers.py").read_text()))

@@ -4,7 +4,7 @@
 Implement the functions below; see README.md in this folder for the math, where
 each formula comes from in the lecture notes, and the rules (shapes, no averaging
 over N in the backward pass, no mutation of inputs, float outputs, numerical
-stability, the convention at the kinks x == 0).
+stability, the valid values at the kinks x == 0).
 
 Each layer is a pair of functions: ``*_forward`` computes the output and a
 ``cache`` of what the backward pass needs; ``*_backward`` takes the upstream
@@ -46,9 +46,11 @@ def affine_forward(x, w, b):
 def affine_backward(dout, cache):
     """Backward pass of an affine layer.
 
-    With x_flat = x reshaped to (N, D): ``dx = (dout @ w.T)`` reshaped to
-    x's shape, ``dw = x_flat.T @ dout``, ``db = sum of dout over axis 0``.
-    The gradients are summed, not averaged, over the batch (the loss averages).
+    Each gradient has exactly the shape of what it is the gradient of (dx: x's
+    shape, dw: w's, db: b's). Every example contributes to dw and db: they are
+    summed, not averaged, over the batch (the loss averages). Deriving the
+    matrix form from out[i, j] = sum_k x_flat[i, k] w[k, j] + b[j] is the exercise
+    (README.md, "The affine layer").
 
     Parameters
     ----------
@@ -66,8 +68,8 @@ def affine_backward(dout, cache):
     db : ndarray, shape (M,)
         Gradient with respect to b.
     """
-    # TODO: compute dx (reshaped back to x's shape), dw and db from dout
-    # and the cached (x, w, b). Sum over the batch; do not divide by N.
+    # TODO: derive dx, dw and db from out = x_flat @ w + b and the chain rule;
+    # check that each has the shape of x, w, b. Sum over the batch; do not divide by N.
     raise NotImplementedError("affine_backward is not implemented yet")
 
 
@@ -95,8 +97,8 @@ def relu_forward(x):
 def relu_backward(dout, cache):
     """Backward pass of a ReLU (the "max gate routes the gradient").
 
-    ``dx = dout`` where ``x > 0`` and ``0`` elsewhere. At the kink the
-    derivative is taken as 0, so ``dx`` is 0 wherever ``x == 0``.
+    The local gradient is 1 where ``x > 0`` and 0 where ``x < 0``. At the kink
+    ``x == 0`` any value from 0 to 1 is a valid subgradient (this course takes 0).
 
     Parameters
     ----------
@@ -110,8 +112,8 @@ def relu_backward(dout, cache):
     dx : ndarray, same shape and dtype as dout
         Gradient with respect to x (a float array, never int or bool).
     """
-    # TODO: pass dout through where x > 0, zero elsewhere (also where
-    # x == 0); return a float array with dout's dtype.
+    # TODO: downstream = upstream x local gradient (README.md, "ReLU");
+    # return a new float array with dout's dtype, never write into dout.
     raise NotImplementedError("relu_backward is not implemented yet")
 
 
@@ -143,8 +145,8 @@ def sigmoid_forward(x):
 def sigmoid_backward(dout, cache):
     """Backward pass of the sigmoid.
 
-    ``d sigma / dx = sigma(x) * (1 - sigma(x))``, so with ``out = sigma(x)``
-    from the cache: ``dx = dout * out * (1 - out)``.
+    ``d sigma / dx = sigma(x) * (1 - sigma(x))`` (DSE): the local gradient is
+    written in terms of the forward's *output*, which the cache holds.
 
     Parameters
     ----------
@@ -158,8 +160,8 @@ def sigmoid_backward(dout, cache):
     dx : ndarray, same shape and dtype as dout
         Gradient with respect to x.
     """
-    # TODO: the cache holds out = sigma(x); multiply dout by the local
-    # gradient out * (1 - out).
+    # TODO: downstream = upstream x local gradient; the cache holds the
+    # forward's output, which the derivative is written in terms of.
     raise NotImplementedError("sigmoid_backward is not implemented yet")
 
 
@@ -188,8 +190,8 @@ def tanh_forward(x):
 def tanh_backward(dout, cache):
     """Backward pass of tanh.
 
-    ``d tanh / dx = 1 - tanh(x)**2``, so with ``out = tanh(x)`` from the
-    cache: ``dx = dout * (1 - out**2)``.
+    ``d tanh / dx = 1 - tanh(x)**2`` (DSE): the local gradient is written in
+    terms of the forward's *output*, which the cache holds.
 
     Parameters
     ----------
@@ -203,7 +205,7 @@ def tanh_backward(dout, cache):
     dx : ndarray, same shape and dtype as dout
         Gradient with respect to x.
     """
-    # TODO: the cache holds out = tanh(x); multiply dout by 1 - out**2.
+    # TODO: downstream = upstream x local gradient (README.md, "tanh").
     raise NotImplementedError("tanh_backward is not implemented yet")
 
 
@@ -234,9 +236,9 @@ def leaky_relu_forward(x, alpha=0.01):
 def leaky_relu_backward(dout, cache):
     """Backward pass of a leaky ReLU.
 
-    ``dx = dout`` where ``x > 0`` and ``alpha * dout`` where ``x <= 0``.
-    At the kink ``x == 0`` the derivative is taken as ``alpha`` (the slope
-    of the left branch, as for ReLU, where it is 0).
+    The local gradient is 1 where ``x > 0`` and ``alpha`` where ``x < 0``. At
+    the kink ``x == 0`` any value between alpha and 1 is accepted (this course
+    takes alpha, the slope of the left branch, as for ReLU).
 
     Parameters
     ----------
@@ -250,7 +252,7 @@ def leaky_relu_backward(dout, cache):
     dx : ndarray, same shape and dtype as dout
         Gradient with respect to x.
     """
-    # TODO: dout where x > 0, alpha * dout elsewhere (also where x == 0).
+    # TODO: downstream = upstream x local gradient; alpha comes from the cache.
     raise NotImplementedError("leaky_relu_backward is not implemented yet")
 
 
@@ -284,9 +286,10 @@ def elu_forward(x, alpha=1.0):
 def elu_backward(dout, cache):
     """Backward pass of an ELU.
 
-    ``dx = dout`` where ``x > 0`` and ``alpha * exp(x) * dout`` where
-    ``x <= 0``. At x == 0 the derivative is taken from the left branch,
-    ``alpha * e**0 = alpha`` (the two sides agree when alpha == 1).
+    The local gradient is 1 where ``x > 0`` and ``alpha * e**x`` where ``x < 0``
+    (DSE cheat sheet). At x == 0 any value between alpha and 1 is accepted (this
+    course takes the left branch, ``alpha * e**0 = alpha``; the sides agree when
+    alpha == 1).
 
     Parameters
     ----------
@@ -300,7 +303,7 @@ def elu_backward(dout, cache):
     dx : ndarray, same shape and dtype as dout
         Gradient with respect to x.
     """
-    # TODO: dout where x > 0, alpha * exp(x) * dout elsewhere (also where x == 0).
+    # TODO: downstream = upstream x local gradient; alpha comes from the cache.
     raise NotImplementedError("elu_backward is not implemented yet")
 
 
@@ -332,9 +335,8 @@ def softplus_forward(x):
 def softplus_backward(dout, cache):
     """Backward pass of softplus.
 
-    ``d softplus / dx = exp(x) / (1 + exp(x)) = sigma(x)``, so
-    ``dx = dout * sigma(x)`` (sigma computed without overflow, as in
-    ``sigmoid_forward``).
+    ``d softplus / dx = exp(x) / (1 + exp(x)) = sigma(x)`` (DSE cheat sheet),
+    with sigma computed without overflow, as in ``sigmoid_forward``.
 
     Parameters
     ----------
@@ -348,8 +350,8 @@ def softplus_backward(dout, cache):
     dx : ndarray, same shape and dtype as dout
         Gradient with respect to x.
     """
-    # TODO: the derivative of softplus is sigma(x); multiply dout by it
-    # (computed without overflow; you may call sigmoid_forward).
+    # TODO: downstream = upstream x local gradient, with any sigma computed
+    # without overflow (you may call sigmoid_forward).
     raise NotImplementedError("softplus_backward is not implemented yet")
 
 
@@ -380,8 +382,7 @@ def silu_backward(dout, cache):
 
     By the product rule, ``d/dx [x * sigma(x)] = sigma(x) + x * sigma(x) * (1 - sigma(x))``
     (the DSE cheat sheet's ``(1 + e^-x + x e^-x) / (1 + e^-x)**2``, rewritten so
-    that no exponential can overflow), so
-    ``dx = dout * sigma(x) * (1 + x * (1 - sigma(x)))``.
+    that no exponential can overflow).
 
     Parameters
     ----------
@@ -395,7 +396,8 @@ def silu_backward(dout, cache):
     dx : ndarray, same shape and dtype as dout
         Gradient with respect to x.
     """
-    # TODO: product rule: sigma(x) + x * sigma(x) * (1 - sigma(x)), times dout.
+    # TODO: downstream = upstream x local gradient; the local gradient needs
+    # the product rule (README.md, "SiLU"), with sigma computed without overflow.
     raise NotImplementedError("silu_backward is not implemented yet")
 
 

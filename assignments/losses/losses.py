@@ -144,7 +144,7 @@ def huber_loss(pred, target, delta=1.0):
         h(r) = 0.5 * r**2                     if |r| <= delta
              = delta * (|r| - 0.5 * delta)    if |r| >  delta
         loss  = (1/n) sum h(r)
-        dpred = clip(r, -delta, delta) / n     (r inside, delta * sign(r) outside)
+        dpred = r / n inside (abs(r) <= delta), delta * sign(r) / n outside
 
     Both branches meet with the same value (delta**2 / 2) and the same slope
     (+-delta) at |r| == delta, so h is differentiable everywhere.

@@ -28,32 +28,36 @@ import numpy as np  # noqa: F401  (you will need it)
 
 
 def sgd(w, dw, config=None):
-    """Vanilla stochastic gradient descent.
+    """Vanilla stochastic gradient descent (L10 "SGD"; CS188 "Gradient Descent").
 
-        next_w = w - learning_rate * dw
+        w_{t+1} = w_t - alpha g_t
+
+    with alpha = config["learning_rate"] and g_t = dw, the gradient at w_t.
 
     config (defaults):
         learning_rate: 1e-2
 
-    Returns (next_w, config). w and dw are not modified.
+    Returns (next_w, config): next_w is w_{t+1}, a new array. w and dw are not modified.
     """
     # TODO: fill in the default with config.setdefault; return a new array (do not write into w).
     raise NotImplementedError("sgd is not implemented yet")
 
 
 def sgd_momentum(w, dw, config=None):
-    """SGD with momentum.
+    """SGD with momentum (L10 "SGD+Momentum" and its alternate formula; CS188 "Momentum").
 
-    Either formulation of the lecture (both give the same weights when the
-    learning rate is constant; either is accepted):
+    With rho = config["momentum"], alpha = config["learning_rate"], g_t = dw and v_0 = 0,
+    either formulation of L10 (they give the same weights while alpha is constant; both
+    are accepted, and CS188's v_{t+1} = rho v_t + alpha g_t, w_{t+1} = w_t - v_{t+1} too):
 
-        v = momentum * v + dw;                   next_w = w - learning_rate * v
-        v = momentum * v - learning_rate * dw;   next_w = w + v
+        (a)  v_{t+1} = rho v_t + g_t          w_{t+1} = w_t - alpha v_{t+1}
+        (b)  v_{t+1} = rho v_t - alpha g_t    w_{t+1} = w_t + v_{t+1}
 
     config (defaults):
         learning_rate: 1e-2
         momentum: 0.9
-        velocity: array shaped like w, zeros before the first step
+        velocity: v_t, an array shaped like w (zeros before the first step); the
+            rule stores v_{t+1} there for the next call
 
     Returns (next_w, config). w and dw are not modified.
     """
@@ -63,22 +67,21 @@ def sgd_momentum(w, dw, config=None):
 
 
 def nesterov_momentum(w, dw, config=None):
-    """Nesterov momentum, in the lecture's change of variables (dw is taken at w).
+    """Nesterov momentum (L10 "Nesterov momentum"), in L10's change of variables.
 
-    With v_old the stored velocity and v the new one:
+    L10: v_{t+1} = rho v_t - alpha grad f(x_t + rho v_t),  x_{t+1} = x_t + v_{t+1}. With
+    w_t = x_t + rho v_t (the look-ahead point, where dw = g_t is taken) this becomes
 
-        v      = momentum * v_old - learning_rate * dw
-        next_w = w - momentum * v_old + (1 + momentum) * v
+        v_{t+1} = rho v_t - alpha g_t
+        w_{t+1} = w_t - rho v_t + (1 + rho) v_{t+1}
 
-    or, in the other momentum formulation (v accumulates gradients):
-
-        v      = momentum * v_old + dw
-        next_w = w - learning_rate * (dw + momentum * v)
+    or, in momentum's formulation (a), where v accumulates raw gradients (same weights;
+    either is accepted): v_{t+1} = rho v_t + g_t,  w_{t+1} = w_t - alpha (g_t + rho v_{t+1}).
 
     config (defaults):
-        learning_rate: 1e-2
-        momentum: 0.9
-        velocity: array shaped like w, zeros before the first step
+        learning_rate: 1e-2  (alpha)
+        momentum: 0.9        (rho)
+        velocity: v_t, an array shaped like w (zeros before the first step)
 
     Returns (next_w, config). w and dw are not modified.
     """
@@ -88,17 +91,19 @@ def nesterov_momentum(w, dw, config=None):
 
 
 def adagrad(w, dw, config=None):
-    """AdaGrad: per-weight steps scaled by the root of the summed squared gradients.
+    """AdaGrad (L10 "AdaGrad"; CS188 "Adagrad"): per-weight steps scaled by the root of
+    the summed squared gradients. Elementwise, with G_0 = 0:
 
-        cache  = cache + dw**2
-        next_w = w - learning_rate * dw / (sqrt(cache) + epsilon)
+        G_t     = G_{t-1} + g_t^2
+        w_{t+1} = w_t - alpha g_t / (sqrt(G_t) + epsilon)
 
-    epsilon is added *outside* the square root.
+    epsilon outside the root is L10's form, the one this course uses; CS188's,
+    alpha g_t / sqrt(G_t + epsilon), is accepted too.
 
     config (defaults):
-        learning_rate: 1e-2
+        learning_rate: 1e-2  (alpha)
         epsilon: 1e-8
-        cache: array shaped like w, zeros before the first step
+        cache: G_t, an array shaped like w (zeros before the first step)
 
     Returns (next_w, config). w and dw are not modified.
     """
@@ -107,18 +112,20 @@ def adagrad(w, dw, config=None):
 
 
 def rmsprop(w, dw, config=None):
-    """RMSProp: like AdaGrad with a decaying average of squared gradients.
+    """RMSProp (L10 "RMSProp"; CS188 "RMSprop"): AdaGrad with a decaying average of the
+    squared gradients. Elementwise, with gamma = config["decay_rate"] and E_0 = 0:
 
-        cache  = decay_rate * cache + (1 - decay_rate) * dw**2
-        next_w = w - learning_rate * dw / (sqrt(cache) + epsilon)
+        E_t     = gamma E_{t-1} + (1 - gamma) g_t^2
+        w_{t+1} = w_t - alpha g_t / (sqrt(E_t) + epsilon)
 
-    epsilon is added *outside* the square root.
+    epsilon outside the root is L10's form, the one this course uses; CS188's,
+    alpha g_t / sqrt(E_t + epsilon), is accepted too.
 
     config (defaults):
-        learning_rate: 1e-2
-        decay_rate: 0.99
+        learning_rate: 1e-2  (alpha)
+        decay_rate: 0.99     (gamma)
         epsilon: 1e-8
-        cache: array shaped like w, zeros before the first step
+        cache: E_t, an array shaped like w (zeros before the first step)
 
     Returns (next_w, config). w and dw are not modified.
     """
@@ -127,23 +134,23 @@ def rmsprop(w, dw, config=None):
 
 
 def adadelta(w, dw, config=None):
-    """Adadelta: steps scaled by RMS[delta] / RMS[g], with RMS[x] = sqrt(E[x**2] + epsilon).
+    """Adadelta (CS188 "Adadelta"; Zeiler, 2012). Elementwise, with gamma =
+    config["decay_rate"], RMS[x]_t = sqrt(E[x^2]_t + epsilon) and both averages 0 at first:
 
-        cache       = decay_rate * cache + (1 - decay_rate) * dw**2          E[g^2]
-        delta       = -sqrt(delta_cache + epsilon) / sqrt(cache + epsilon) * dw
-        delta_cache = decay_rate * delta_cache + (1 - decay_rate) * delta**2  E[delta^2]
-        next_w      = w + learning_rate * delta
+        E[g^2]_t       = gamma E[g^2]_{t-1} + (1 - gamma) g_t^2
+        delta_t        = - RMS[delta]_{t-1} / RMS[g]_t  g_t
+        E[delta^2]_t   = gamma E[delta^2]_{t-1} + (1 - gamma) delta_t^2
+        w_{t+1}        = w_t + alpha delta_t
 
-    epsilon is added *inside* both square roots. delta_cache accumulates delta
-    before the learning rate is applied; with the default learning rate 1.0 this
-    is the lecture's (and the original paper's) Adadelta, which has none.
+    epsilon is inside both square roots. E[delta^2] accumulates delta_t itself, before
+    the learning rate alpha, which this course adds (default 1.0: CS188's Adadelta).
 
     config (defaults):
-        learning_rate: 1.0
-        decay_rate: 0.95
+        learning_rate: 1.0  (alpha)
+        decay_rate: 0.95    (gamma)
         epsilon: 1e-6
-        cache: array shaped like w, zeros before the first step
-        delta_cache: array shaped like w, zeros before the first step
+        cache: E[g^2]_t, an array shaped like w (zeros before the first step)
+        delta_cache: E[delta^2]_t, an array shaped like w (zeros before the first step)
 
     Returns (next_w, config). w and dw are not modified.
     """
@@ -153,24 +160,26 @@ def adadelta(w, dw, config=None):
 
 
 def adam(w, dw, config=None):
-    """Adam with bias correction; t counts the steps and is incremented before it is used.
+    """Adam with bias correction (L10 "Adam"; CS188 "Adam"; Kingma & Ba, 2015).
+    Elementwise, with m_0 = v_0 = 0 and t the number of the step (1 for the first):
 
-        t      = t + 1
-        m      = beta1 * m + (1 - beta1) * dw
-        v      = beta2 * v + (1 - beta2) * dw**2
-        m_hat  = m / (1 - beta1**t)
-        v_hat  = v / (1 - beta2**t)
-        next_w = w - learning_rate * m_hat / (sqrt(v_hat) + epsilon)
+        m_t     = beta1 m_{t-1} + (1 - beta1) g_t
+        v_t     = beta2 v_{t-1} + (1 - beta2) g_t^2
+        mhat_t  = m_t / (1 - beta1^t)
+        vhat_t  = v_t / (1 - beta2^t)
+        w_{t+1} = w_t - alpha mhat_t / (sqrt(vhat_t) + epsilon)
 
-    epsilon is added *outside* the square root. config keeps the raw moments
-    m and v (not m_hat, v_hat) and t, the number of steps taken so far.
+    epsilon is outside the root. Kingma & Ba's equivalent order (alpha_t = alpha
+    sqrt(1 - beta2^t) / (1 - beta1^t), then a step of alpha_t m_t / (sqrt(v_t) + epsilon))
+    is accepted too. config keeps the raw m_t and v_t (not the corrected ones) and t,
+    the number of steps taken so far.
 
     config (defaults):
-        learning_rate: 1e-3
+        learning_rate: 1e-3  (alpha)
         beta1: 0.9
         beta2: 0.999
         epsilon: 1e-8
-        m, v: arrays shaped like w, zeros before the first step
+        m, v: m_t and v_t, arrays shaped like w (zeros before the first step)
         t: 0 before the first step
 
     Returns (next_w, config). w and dw are not modified.

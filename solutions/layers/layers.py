@@ -10,9 +10,10 @@ no backward pass here. Conventions follow the CS231n layer API used in the
 course lecture notes; the handout (assignments/layers/README.md) gives each
 formula with its source.
 
-Convention at the kinks (ReLU, leaky ReLU, ELU with alpha != 1): the slope 1
-of the identity branch applies only where ``x > 0``; at ``x == 0`` exactly the
-derivative of the ``x <= 0`` branch is used (0, alpha, and alpha * e**0 = alpha).
+Convention at the kinks (ReLU, leaky ReLU, ELU with alpha != 1): any value
+between the two one-sided slopes is a valid (sub)gradient at ``x == 0`` and gets
+full marks. This reference takes the slope of the ``x <= 0`` branch there
+(0, alpha, and alpha * e**0 = alpha), as PyTorch does for ReLU.
 
 This file is trusted and never shown to students or to grading workers.
 """
@@ -53,9 +54,11 @@ def affine_forward(x, w, b):
 def affine_backward(dout, cache):
     """Backward pass of an affine layer.
 
-    With x_flat = x reshaped to (N, D): ``dx = (dout @ w.T)`` reshaped to
-    x's shape, ``dw = x_flat.T @ dout``, ``db = sum of dout over axis 0``.
-    The gradients are summed, not averaged, over the batch (the loss averages).
+    Each gradient has exactly the shape of what it is the gradient of (dx: x's
+    shape, dw: w's, db: b's). Every example contributes to dw and db: they are
+    summed, not averaged, over the batch (the loss averages). Deriving the
+    matrix form from out[i, j] = sum_k x_flat[i, k] w[k, j] + b[j] is the exercise
+    (README.md, "The affine layer").
 
     Parameters
     ----------
@@ -108,8 +111,8 @@ def relu_forward(x):
 def relu_backward(dout, cache):
     """Backward pass of a ReLU (the "max gate routes the gradient").
 
-    ``dx = dout`` where ``x > 0`` and ``0`` elsewhere. At the kink the
-    derivative is taken as 0, so ``dx`` is 0 wherever ``x == 0``.
+    The local gradient is 1 where ``x > 0`` and 0 where ``x < 0``. At the kink
+    ``x == 0`` any value from 0 to 1 is a valid subgradient (this course takes 0).
 
     Parameters
     ----------
@@ -157,8 +160,8 @@ def sigmoid_forward(x):
 def sigmoid_backward(dout, cache):
     """Backward pass of the sigmoid.
 
-    ``d sigma / dx = sigma(x) * (1 - sigma(x))``, so with ``out = sigma(x)``
-    from the cache: ``dx = dout * out * (1 - out)``.
+    ``d sigma / dx = sigma(x) * (1 - sigma(x))`` (DSE): the local gradient is
+    written in terms of the forward's *output*, which the cache holds.
 
     Parameters
     ----------
@@ -203,8 +206,8 @@ def tanh_forward(x):
 def tanh_backward(dout, cache):
     """Backward pass of tanh.
 
-    ``d tanh / dx = 1 - tanh(x)**2``, so with ``out = tanh(x)`` from the
-    cache: ``dx = dout * (1 - out**2)``.
+    ``d tanh / dx = 1 - tanh(x)**2`` (DSE): the local gradient is written in
+    terms of the forward's *output*, which the cache holds.
 
     Parameters
     ----------
@@ -251,9 +254,9 @@ def leaky_relu_forward(x, alpha=0.01):
 def leaky_relu_backward(dout, cache):
     """Backward pass of a leaky ReLU.
 
-    ``dx = dout`` where ``x > 0`` and ``alpha * dout`` where ``x <= 0``.
-    At the kink ``x == 0`` the derivative is taken as ``alpha`` (the slope
-    of the left branch, as for ReLU, where it is 0).
+    The local gradient is 1 where ``x > 0`` and ``alpha`` where ``x < 0``. At
+    the kink ``x == 0`` any value between alpha and 1 is accepted (this course
+    takes alpha, the slope of the left branch, as for ReLU).
 
     Parameters
     ----------
@@ -302,9 +305,10 @@ def elu_forward(x, alpha=1.0):
 def elu_backward(dout, cache):
     """Backward pass of an ELU.
 
-    ``dx = dout`` where ``x > 0`` and ``alpha * exp(x) * dout`` where
-    ``x <= 0``. At x == 0 the derivative is taken from the left branch,
-    ``alpha * e**0 = alpha`` (the two sides agree when alpha == 1).
+    The local gradient is 1 where ``x > 0`` and ``alpha * e**x`` where ``x < 0``
+    (DSE cheat sheet). At x == 0 any value between alpha and 1 is accepted (this
+    course takes the left branch, ``alpha * e**0 = alpha``; the sides agree when
+    alpha == 1).
 
     Parameters
     ----------
@@ -351,9 +355,8 @@ def softplus_forward(x):
 def softplus_backward(dout, cache):
     """Backward pass of softplus.
 
-    ``d softplus / dx = exp(x) / (1 + exp(x)) = sigma(x)``, so
-    ``dx = dout * sigma(x)`` (sigma computed without overflow, as in
-    ``sigmoid_forward``).
+    ``d softplus / dx = exp(x) / (1 + exp(x)) = sigma(x)`` (DSE cheat sheet),
+    with sigma computed without overflow, as in ``sigmoid_forward``.
 
     Parameters
     ----------
@@ -402,8 +405,7 @@ def silu_backward(dout, cache):
 
     By the product rule, ``d/dx [x * sigma(x)] = sigma(x) + x * sigma(x) * (1 - sigma(x))``
     (the DSE cheat sheet's ``(1 + e^-x + x e^-x) / (1 + e^-x)**2``, rewritten so
-    that no exponential can overflow), so
-    ``dx = dout * sigma(x) * (1 + x * (1 - sigma(x)))``.
+    that no exponential can overflow).
 
     Parameters
     ----------

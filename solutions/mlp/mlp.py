@@ -181,9 +181,9 @@ def train(params, X, y, X_val, y_val, activation="relu", reg=0.0, update_rule="s
        ``{"name": name, **rest}`` and base_lr = optim_config["learning_rate"].
     2. order = rng.permutation(N); the mini-batches are order[0:B], order[B:2B], ...
        (B = batch_size; the last one may be smaller).
-    3. For each mini-batch: loss, grads = mlp_loss(params, X[batch], y[batch], reg, activation),
-       then for every parameter name: params[name], configs[name] =
-       optim.<update_rule>(params[name], grads[name], configs[name]).
+    3. For each mini-batch: the gradients of mlp_loss on that batch (with reg and
+       activation); then every parameter takes one step of optim.<update_rule> with its
+       gradient and its own config, and keeps the (next_w, config) the rule returns.
        Each parameter has its own config: a copy of optim_config ({} if None).
     4. At the end of the epoch, on the whole training and validation sets with the
        current parameters: train_loss, train_acc, val_loss, val_acc (losses include the

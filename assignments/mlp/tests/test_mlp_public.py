@@ -14,8 +14,27 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.comparison import check_array, check_scalar, check_tuple
-from grader.failure import MismatchError
+from grader.comparison import check_array, check_scalar, check_tuple, check_unchanged
+from grader.failure import MismatchError, StudentCodeError
+
+# The hints of the classic mistakes, word for word those of the hidden tests (which use other
+# inputs and check more). A hint is named only when the mistake explains every input checked.
+HINT_PROBABILITIES = ("these are softmax probabilities: without y, mlp_loss returns the raw scores of the last "
+                      "affine layer")
+HINT_LAST_ACTIVATION = ("the activation was applied after the last layer too: the scores come straight from the "
+                        "last affine layer")
+HINT_SUMMED = "the loss is summed over the batch: the softmax loss is the mean over the N examples"
+HINT_BIASES_PENALIZED = "the biases are penalized too: the L2 penalty is reg * sum of the squared weights only"
+HINT_HALF = "the penalty has a factor 1/2: the handout's is reg * sum W**2 (as in the losses assignment)"
+HINT_NO_PENALTY = "the penalty is missing from the loss"
+HINT_LAST_NOT_PENALIZED = ("the last layer's weights are not penalized: the penalty sums the squares of every "
+                           "weight matrix, W1 to WL")
+HINT_GRAD_MISSING_2 = ("dW is missing the factor 2 of the penalty's gradient: d(reg * sum W**2)/dW = "
+                       "2 * reg * W")
+HINT_GRAD_LAST = ("the last layer's dW got no penalty gradient: every W_l, the last one included, gets "
+                  "2 * reg * W_l")
+HINT_GRAD_BIASES = "the biases got a penalty gradient: only the weights are penalized, so db has no reg term"
+HINT_NO_UPDATE = "the parameters did not change: apply the update rule's result (next_w) to params"
 
 
 def _load_mlp_data():
@@ -43,6 +62,24 @@ def zeros(*dims):
         params[f"W{layer}"] = np.zeros((dims[layer - 1], dims[layer]))
         params[f"b{layer}"] = np.zeros(dims[layer])
     return params
+
+
+def softmax(scores):
+    """Row-wise probabilities (for the hint that recognises them)."""
+    exps = np.exp(scores - np.max(scores, axis=1, keepdims=True))
+    return exps / np.sum(exps, axis=1, keepdims=True)
+
+
+def check_numbers_confirmed(cases):
+    """(got, expected, name, {hint: wrong value}) for two or more inputs: each is checked, and a
+    hint is named only if the result matches it on every input (never from one coincidence)."""
+    confirmed = None
+    for got, _, _, likely in cases:
+        ok = isinstance(got, (int, float, np.integer, np.floating)) and not isinstance(got, (bool, np.bool_))
+        matched = {h for h, wrong in likely.items() if ok and np.isclose(float(got), wrong, rtol=1e-5, atol=0.0)}
+        confirmed = matched if confirmed is None else confirmed & matched
+    for got, expected, name, likely in cases:
+        check_scalar(got, expected, name=name, likely={h: w for h, w in likely.items() if h in confirmed})
 
 
 def own_accuracy(student, params, X, y):
@@ -84,15 +121,19 @@ SCORES_HAND = np.array([[3.1, -1.8, 0.8], [2.1, 0.2, 1.3]])
 
 @pytest.mark.item("scores")
 def test_scores_of_a_small_relu_network(student):
-    check_array(student.mlp_loss(PARAMS_HAND, X_HAND), SCORES_HAND, name="scores")
+    check_array(student.mlp_loss(PARAMS_HAND, X_HAND), SCORES_HAND, name="scores", likely={
+        HINT_PROBABILITIES: softmax(SCORES_HAND), HINT_LAST_ACTIVATION: np.maximum(SCORES_HAND, 0.0)})
 
 
 @pytest.mark.item("loss")
-def test_loss_of_a_small_relu_network(student):
-    y = np.array([0, 2])
-    loss, _ = loss_and_grads(student, PARAMS_HAND, X_HAND, y)
-    log_sum_exp = np.log(np.exp(SCORES_HAND).sum(axis=1))
-    check_scalar(loss, float(np.mean(log_sum_exp - SCORES_HAND[[0, 1], y])), name="loss", batch_size=2)
+def test_loss_of_a_small_relu_network_on_one_and_two_examples(student):
+    cases = []
+    for rows, y in (([0, 1], np.array([0, 2])), ([0, 1, 1], np.array([1, 2, 0]))):
+        loss, _ = loss_and_grads(student, PARAMS_HAND, X_HAND[rows], y)
+        scores = SCORES_HAND[rows]
+        each = np.log(np.exp(scores).sum(axis=1)) - scores[np.arange(len(y)), y]
+        cases.append((loss, float(each.mean()), f"loss (N = {len(y)})", {HINT_SUMMED: float(each.sum())}))
+    check_numbers_confirmed(cases)
 
 
 @pytest.mark.item("loss")
@@ -129,23 +170,53 @@ def test_gradients_of_a_small_relu_network(student):
         check_array(grads[key], GRADS_HAND[key], name=f"grads[{key!r}]", batch_size=2)
 
 
-# -- L2: W2 = 0 makes the scores 0 and cuts the data gradient of W1 ----------------------------------
-L2_PARAMS = {"W1": np.array([[1.0, 2.0], [0.0, -1.0]]), "b1": np.zeros(2), "W2": np.zeros((2, 3)), "b2": np.zeros(3)}
-L2_X = np.array([[1.0, 1.0], [2.0, -1.0]])
-L2_Y = np.array([0, 2])
+# -- L2: what reg adds to your own loss and gradients, on two networks with nonzero biases ------------
+L2_NETWORKS = [
+    ({"W1": np.array([[1.0, 2.0], [0.0, -1.0]]), "b1": np.array([0.5, -0.5]),
+      "W2": np.array([[0.5, -1.0, 1.0], [2.0, 0.0, -0.5]]), "b2": np.array([1.0, 0.0, -2.0])},
+     np.array([[1.0, 1.0], [2.0, -1.0]]), np.array([0, 2])),
+    ({"W1": np.array([[0.5, -1.5, 1.0]]), "b1": np.array([1.0, 0.25, -1.0]),
+      "W2": np.array([[1.0, 0.5], [-1.0, 3.0], [0.0, 1.5]]), "b2": np.array([-0.5, 2.0])},
+     np.array([[1.0], [-2.0], [0.5]]), np.array([1, 0, 1])),
+]
 
 
 @pytest.mark.item("l2_loss")
 def test_l2_penalty_is_reg_times_sum_of_squared_weights(student):
-    loss, _ = loss_and_grads(student, L2_PARAMS, L2_X, L2_Y, reg=0.1)
-    check_scalar(loss, math.log(3) + 0.1 * (1 + 4 + 0 + 1), name="loss (reg = 0.1)")
+    reg, cases = 0.1, []
+    for params, X, y in L2_NETWORKS:
+        with_reg, _ = loss_and_grads(student, params, X, y, reg=reg)
+        without, _ = loss_and_grads(student, params, X, y, reg=0.0)
+        if not all(isinstance(v, (int, float, np.integer, np.floating)) for v in (with_reg, without)):
+            raise MismatchError("loss: expected a number")
+        squares = {k: float(np.sum(v ** 2)) for k, v in params.items()}
+        weights = squares["W1"] + squares["W2"]
+        cases.append((float(with_reg) - float(without), reg * weights, "loss(reg = 0.1) - loss(reg = 0)", {
+            HINT_BIASES_PENALIZED: reg * (weights + squares["b1"] + squares["b2"]),
+            HINT_HALF: 0.5 * reg * weights, HINT_NO_PENALTY: 0.0, HINT_LAST_NOT_PENALIZED: reg * squares["W1"]}))
+    check_numbers_confirmed(cases)
 
 
 @pytest.mark.item("l2_gradients")
 def test_l2_penalty_gradient_is_two_reg_w_and_nothing_on_biases(student):
-    _, grads = loss_and_grads(student, L2_PARAMS, L2_X, L2_Y, reg=0.1)
-    check_array(grads["W1"], 2 * 0.1 * L2_PARAMS["W1"], name="grads['W1'] (only the penalty: W2 = 0)")
-    check_array(grads["b1"], np.zeros(2), name="grads['b1'] (no penalty on biases)")
+    reg = 0.1
+    for params, X, y in L2_NETWORKS:
+        _, with_reg = loss_and_grads(student, params, X, y, reg=reg)
+        _, without = loss_and_grads(student, params, X, y, reg=0.0)
+        for key in ("W1", "W2", "b1", "b2"):
+            if not isinstance(with_reg[key], np.ndarray) or not isinstance(without[key], np.ndarray) \
+                    or with_reg[key].shape != params[key].shape or without[key].shape != params[key].shape:
+                raise MismatchError(f"grads[{key!r}]: expected an array of shape {params[key].shape}")
+            added = with_reg[key] - without[key]
+            if key.startswith("W"):
+                likely = {HINT_GRAD_MISSING_2: reg * params[key]}
+                if key == "W2":
+                    likely[HINT_GRAD_LAST] = np.zeros_like(params[key])
+                check_array(added, 2 * reg * params[key], name=f"grads[{key!r}](reg = 0.1) - grads[{key!r}](reg = 0)",
+                            likely=likely)
+            else:
+                check_array(added, np.zeros_like(params[key]), name=f"grads[{key!r}](reg = 0.1) - grads[{key!r}](reg = 0)",
+                            likely={HINT_GRAD_BIASES: 2 * reg * params[key]})
 
 
 # -- sigmoid and tanh ------------------------------------------------------------------------------
@@ -206,7 +277,8 @@ def test_one_step_from_zero_parameters_moves_only_the_last_bias(student):
     X, y = np.ones((4, 2)), np.array([0, 0, 1, 2])
     best, _ = trained(student, zeros(2, 3, 3), X, y, X, y, update_rule="sgd",
                       optim_config={"learning_rate": 1.0}, num_epochs=1, batch_size=4)
-    check_array(best.get("b2"), np.array([1 / 6, -1 / 12, -1 / 12]), name="b2 after one step")
+    check_array(best.get("b2"), np.array([1 / 6, -1 / 12, -1 / 12]), name="b2 after one step",
+                likely={HINT_NO_UPDATE: np.zeros(3)})
     check_array(best.get("W2"), np.zeros((3, 3)), name="W2 after one step")
 
 
@@ -270,20 +342,55 @@ def test_data_sorted_by_class_still_trains(student):
     best, _ = trained(student, params, X, y, X_val, y_val, optim_config={"learning_rate": 0.7},
                       num_epochs=10, batch_size=20, seed=5)
     accuracy = own_accuracy(student, best, X_test, y_test)
+    if accuracy < 0.9 and all(np.array_equal(best.get(key), params[key]) for key in params):
+        raise MismatchError("the returned parameters are the initial ones: the updates never reached params, "
+                            "so shuffling cannot be judged")
     if accuracy < 0.9:
         raise MismatchError(f"trained on data sorted by class, the network classifies {accuracy:.1%} of new "
                             "points correctly (90 % expected): shuffle the training set every epoch")
 
 
 @pytest.mark.item("determinism")
-def test_same_seed_gives_the_same_parameters(student):
+def test_same_seed_gives_the_same_parameters_and_no_function_modifies_its_arguments(student):
+    # Judges the functions that return: one that raises or hangs loses its own items, not this one.
     (X, y), (X_val, y_val), _ = blobs(6)
-    params = student.init_params([5], 2, 4, weight_scale=0.1, seed=6)
+    params = {"W1": np.linspace(-1.0, 1.0, 10).reshape(2, 5), "b1": np.full(5, 0.1),
+              "W2": np.linspace(1.0, -1.0, 20).reshape(5, 4), "b2": np.zeros(4)}
+    judged, skipped = [], []
+
+    def unchanged(name, labels, arguments, after):
+        for label, before, now in zip(labels, arguments, after):
+            if isinstance(before, dict):
+                for key in sorted(before):
+                    check_unchanged(before[key], now.get(key) if isinstance(now, dict) else None,
+                                    name=f"{name}: {label}[{key!r}]")
+            else:
+                check_unchanged(before, now, name=f"{name}: {label}")
+
+    try:
+        _, after = student.mlp_loss.with_args(params, X[:20], y[:20], reg=0.1)
+        judged.append("mlp_loss")
+        unchanged("mlp_loss", ("params", "X", "y"), (params, X[:20], y[:20]), after)
+    except StudentCodeError as error:
+        skipped.append(str(error).splitlines()[0])
+
     kwargs = dict(optim_config={"learning_rate": 0.1}, num_epochs=2, batch_size=50, seed=11)
-    first, _ = trained(student, params, X, y, X_val, y_val, **kwargs)
-    again, _ = trained(student, params, X, y, X_val, y_val, **kwargs)
-    for key in params:
-        check_array(again.get(key), first.get(key), name=f"{key} of a second run with the same seed")
+    try:
+        with student.time_limit(10):
+            result, after = student.train.with_args(params, X, y, X_val, y_val, **kwargs)
+    except StudentCodeError as error:
+        skipped.append(str(error).splitlines()[0])
+    else:
+        judged.append("train")
+        unchanged("train", ("params", "X", "y", "X_val", "y_val"), (params, X, y, X_val, y_val), after)
+        first, _ = check_tuple(result, length=2, name="train(...)")
+        if not isinstance(first, dict):
+            raise MismatchError("train: expected (best_params, history), two dicts")
+        again, _ = trained(student, params, X, y, X_val, y_val, **kwargs)
+        for key in params:
+            check_array(again.get(key), first.get(key), name=f"{key} of a second run with the same seed")
+    if not judged:
+        raise MismatchError("neither mlp_loss nor train returned, so there was nothing to judge: " + "; ".join(skipped))
 
 
 @pytest.mark.item("digits_accuracy")

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from grader.comparison import check_array, check_scalar, check_tuple, check_unchanged
-from grader.failure import MismatchError
+from grader.failure import MismatchError, StudentCodeError
 
 
 def run(student, rule, w, gradients, config=None):
@@ -29,9 +29,33 @@ def run(student, rule, w, gradients, config=None):
     return out
 
 
-def check_weights(steps, expected):
-    for k, ((w, _), want) in enumerate(zip(steps, expected), start=1):
-        check_array(w, np.array(want), name=f"w after step {k}")
+# Why 1e-6, as in the hidden tests: two correct programs differ here by < 1e-13 relative (operation
+# order, float64); the mistakes these tests catch change the weights by > 1e-3 relative.
+RTOL = 1e-6
+
+
+def _close(w, want):
+    w = np.asarray(w) if isinstance(w, np.ndarray) else None
+    return w is not None and w.shape == np.shape(want) and np.allclose(w, want, rtol=RTOL, atol=0.0)
+
+
+def check_weights(steps, expected, *, also=None, likely=None):
+    """The weights after each step match ``expected`` (or, at every step, one of the other accepted
+    forms in ``also``: {form: weights per step}). A known mistake is named only if it explains the
+    weights of every step, not one number."""
+    forms = {"": expected, **(also or {})}
+    got = [w for w, _ in steps]
+    if any(all(_close(w, want) for w, want in zip(got, run)) for run in forms.values()):
+        return
+    hint = next((cause for cause, run in (likely or {}).items()
+                 if all(_close(w, want) for w, want in zip(got, run))), "")
+    for k, (w, want) in enumerate(zip(got, expected), start=1):
+        try:
+            check_array(w, np.array(want), name=f"w after step {k}", rtol=RTOL)
+        except MismatchError as exc:
+            message = str(exc).split("\n    likely cause:")[0]
+            raise MismatchError(message + (f"\n    likely cause: {hint}" if hint else "")) from None
+    raise MismatchError("the weights follow no accepted form over all the steps")
 
 
 def stored(config, key, k):
@@ -78,19 +102,28 @@ W0 = np.array([1.0, 1.0])
 GRADIENTS = [np.array([1.0, -1.0]), np.array([1.0, 1.0]), np.array([0.0, 0.0])]
 
 
+# The hint of the hidden tests, word for word.
+VELOCITY_NOT_STORED = ("the velocity is not carried over from one step to the next: store the new velocity in "
+                       "config['velocity'] and read it back on the next call")
+
+
 @pytest.mark.item("sgd_momentum")
 def test_sgd_momentum_three_steps_keeps_moving_when_the_gradient_is_zero(student):
-    # With v = 0.5 v + dw and w -= 0.1 v (or, the same weights, v = 0.5 v - 0.1 dw and w += v):
-    # v = [1, -1], [1.5, 0.5], [0.75, 0.25]
+    # The velocity (a running sum of 1, 0.5 times the previous one plus dw) is [1, -1], [1.5, 0.5],
+    # [0.75, 0.25]; each step moves w by 0.1 times it. A velocity that is never stored back makes
+    # every step a plain SGD step, 0.1 * dw: [0.9, 1.1], [0.8, 1.0], [0.8, 1.0].
     steps = run(student, "sgd_momentum", W0, GRADIENTS, config=dict(MOMENTUM))
-    check_weights(steps, [[0.9, 1.1], [0.75, 1.05], [0.675, 1.025]])
+    check_weights(steps, [[0.9, 1.1], [0.75, 1.05], [0.675, 1.025]],
+                  likely={VELOCITY_NOT_STORED: [[0.9, 1.1], [0.8, 1.0], [0.8, 1.0]]})
 
 
 @pytest.mark.item("nesterov_momentum")
 def test_nesterov_momentum_three_steps_looks_ahead(student):
-    # v as above; each step is 0.1 * (dw + 0.5 * v_new): [0.15, -0.15], [0.175, 0.125], [0.0375, 0.0125]
+    # Velocity as above; each step is 0.1 * (dw + 0.5 * the new velocity): [0.15, -0.15], [0.175, 0.125],
+    # [0.0375, 0.0125]. Never storing the velocity makes every step 0.15 * dw.
     steps = run(student, "nesterov_momentum", W0, GRADIENTS, config=dict(MOMENTUM))
-    check_weights(steps, [[0.85, 1.15], [0.675, 1.025], [0.6375, 1.0125]])
+    check_weights(steps, [[0.85, 1.15], [0.675, 1.025], [0.6375, 1.0125]],
+                  likely={VELOCITY_NOT_STORED: [[0.85, 1.15], [0.7, 1.0], [0.7, 1.0]]})
 
 
 # -- adagrad, rmsprop, adadelta ------------------------------------------------------------
@@ -145,13 +178,37 @@ def test_adadelta_caches_after_one_step(student):
 
 
 # -- adam: with a constant gradient the bias-corrected moments are exactly dw and dw**2 -------
+# so every step moves w by lr * dw / (|dw| + epsilon). Kingma & Ba's alpha_t form (also accepted)
+# moves it by lr * dw / (|dw| + epsilon / sqrt(1 - beta2**k)) at step k; epsilon inside the root,
+# a mistake, by lr * dw / sqrt(dw**2 + epsilon).
 ADAM_DW = np.array([2.0, -0.5, 0.25])
+# The hint of the hidden tests, word for word.
+ADAM_EPS_INSIDE = ("epsilon was added inside the square root, sqrt(v_hat + epsilon); this assignment adds it "
+                   "outside: m_hat / (sqrt(v_hat) + epsilon)")
+
+
+def adam_constant_gradient(lr, epsilon, beta2=0.999, steps=3):
+    """{form: weights after steps 1..steps} from w = 0, for ADAM_DW at every step."""
+    g, forms = ADAM_DW, {"": [], "alpha_t": [], "inside": []}
+    for k in range(1, steps + 1):
+        forms[""].append(-k * lr * g / (np.abs(g) + epsilon))
+        forms["alpha_t"].append(-sum(lr * g / (np.abs(g) + epsilon / math.sqrt(1 - beta2**j)) for j in range(1, k + 1)))
+        forms["inside"].append(-k * lr * g / np.sqrt(g * g + epsilon))
+    return forms
 
 
 @pytest.mark.item("adam")
 def test_adam_with_a_constant_gradient_moves_every_weight_by_the_learning_rate_each_step(student):
+    forms = adam_constant_gradient(1e-3, 1e-8)
     steps = run(student, "adam", np.zeros(3), [ADAM_DW] * 3)
-    check_weights(steps, [[-k * 1e-3, k * 1e-3, -k * 1e-3] for k in (1, 2, 3)])
+    check_weights(steps, forms[""], also={"alpha_t": forms["alpha_t"]})
+
+
+@pytest.mark.item("adam")
+def test_adam_with_a_large_epsilon_adds_it_outside_the_square_root(student):
+    forms = adam_constant_gradient(0.1, 0.25)
+    steps = run(student, "adam", np.zeros(3), [ADAM_DW] * 3, config={"learning_rate": 0.1, "epsilon": 0.25})
+    check_weights(steps, forms[""], also={"alpha_t": forms["alpha_t"]}, likely={ADAM_EPS_INSIDE: forms["inside"]})
 
 
 @pytest.mark.item("adam_config")
@@ -203,8 +260,21 @@ def test_linear_warmup_over_4_steps_then_flat(student):
 # -- no rule modifies w or dw ---------------------------------------------------------------
 @pytest.mark.item("inputs_unchanged")
 def test_no_update_rule_modifies_w_or_dw_small_example(student):
+    # Only the rules that return are judged: one that raises loses its own items, not this one.
+    mutated, judged = [], 0
     for rule in DEFAULTS:
         w, dw = np.array([1.0, -2.0, 3.0]), np.array([0.5, 0.5, -1.0])
-        _, after = getattr(student, rule).with_args(w, dw)
-        check_unchanged(w, after[0], name=f"{rule}: w")
-        check_unchanged(dw, after[1], name=f"{rule}: dw")
+        try:
+            _, after = getattr(student, rule).with_args(w, dw)
+        except StudentCodeError:
+            continue
+        judged += 1
+        for position, before in enumerate((w, dw)):
+            try:
+                check_unchanged(before, after[position], name=f"{rule}: {('w', 'dw')[position]}")
+            except MismatchError as exc:
+                mutated.append(str(exc))
+    if mutated:
+        raise MismatchError("\n".join(mutated))
+    if not judged:
+        raise MismatchError("no update rule returned, so none could be checked for modifying w or dw")
