@@ -2,7 +2,11 @@
 
 Its shape is Gradescope's ``results.json`` (``score``, ``execution_time``,
 ``output``, ``tests[]``) with provenance in ``extra_data``; see
-``grader/schemas/result.schema.json``.
+``grader/schemas/result.schema.json``. Every text is plain text
+(``output_format``/``name_format`` ``"text"``): feedback quotes student source,
+which Gradescope must never render as HTML or Markdown. The rubric may give
+Gradescope's optional ``tags`` per item and a top-level ``visibility`` and
+``stdout_visibility``; they are copied when present.
 """
 
 from __future__ import annotations
@@ -18,12 +22,32 @@ from grader.storage import write_atomically
 # Why: three distinct failures say what is wrong; more bury the first one.
 MAX_MESSAGES = 3
 GRADER_ERROR_NOTE = "GRADER ERROR (not your fault; the course staff will look at it)"
+SCHEMA_VERSION = 2
+TEXT = "text"  # Gradescope's output format that shows text as is
+DEFAULT_VISIBILITY, DEFAULT_STDOUT_VISIBILITY = "visible", "hidden"
+
+
+def _rubric_options(rubric: Rubric) -> dict:
+    """Optional Gradescope settings of the rubric JSON (``visibility``, ``stdout_visibility``,
+    ``tags`` per item id); {} when it has none or is not JSON (a rubric built in a test)."""
+    try:
+        document = json.loads(rubric.raw or b"{}")
+    except ValueError:
+        return {}
+    if not isinstance(document, dict):
+        return {}
+    items = document.get("items") if isinstance(document.get("items"), list) else []
+    tags = {entry["id"]: list(entry["tags"]) for entry in items
+            if isinstance(entry, dict) and isinstance(entry.get("tags"), list) and "id" in entry}
+    return {"visibility": document.get("visibility"), "stdout_visibility": document.get("stdout_visibility"),
+            "tags": tags}
 
 
 def build(*, rubric: Rubric, outcomes: list[Outcome], provenance: dict, execution_time: float,
           submission_problem: str = "", grader_errors: list[str] = ()) -> dict:
     """The result document. ``submission_problem`` zeroes every item with that message."""
     grader_errors = list(grader_errors)
+    options = _rubric_options(rubric)
     tests = []
     for number, item in enumerate(rubric.items, start=1):
         mine = [o for o in outcomes if o.item == item.id]
@@ -53,17 +77,22 @@ def build(*, rubric: Rubric, outcomes: list[Outcome], provenance: dict, executio
             outcome = "passed"
             lines = [f"all {len(mine)} checks passed"]
         passed_count = sum(o.status == "passed" for o in mine)
-        tests.append({
+        test = {
             "name": item.title,
+            "name_format": TEXT,
             "number": str(number),
             "score": item.points if outcome == "passed" else 0,
             "max_score": item.points,
             "status": "passed" if outcome == "passed" else "failed",
             "output": "\n".join(lines),
+            "output_format": TEXT,
             "visibility": item.visibility,
             "extra_data": {"item": item.id, "outcome": outcome, "checks": len(mine),
                            "checks_passed": passed_count},
-        })
+        }
+        if options.get("tags", {}).get(item.id):
+            test["tags"] = options["tags"][item.id]
+        tests.append(test)
     for o in outcomes:
         if o.status == "grader_error":
             grader_errors.append(o.message)
@@ -78,10 +107,11 @@ def build(*, rubric: Rubric, outcomes: list[Outcome], provenance: dict, executio
         "score": score,
         "execution_time": round(execution_time, 3),
         "output": summary,
-        "visibility": "visible",
-        "stdout_visibility": "hidden",
+        "output_format": TEXT,
+        "visibility": options.get("visibility") or DEFAULT_VISIBILITY,
+        "stdout_visibility": options.get("stdout_visibility") or DEFAULT_STDOUT_VISIBILITY,
         "tests": tests,
-        "extra_data": {"schema_version": 1, "status": status, "max_score": rubric.max_score,
+        "extra_data": {"schema_version": SCHEMA_VERSION, "status": status, "max_score": rubric.max_score,
                        "grader_version": __version__, "grader_errors": grader_errors, **provenance},
     }
 

@@ -18,6 +18,17 @@ Two backends:
     timeouts, scrubbed environment, capped output) but **no filesystem or network
     isolation**: the student's code can read any file the grader's user can.
     Fine for a student's own ``grade local``; not a security boundary for TAs.
+``unprivileged`` (Linux, the grader running as root: a Gradescope container, where
+    bwrap usually cannot create namespaces)
+    The subprocess backend, but the worker drops to a dedicated unprivileged user
+    (``nobody``, 65534, or ``$NNGRADE_WORKER_UID``/``$NNGRADE_WORKER_GID``) with no
+    supplementary groups and ``no_new_privs``, in a private copy of the submission and
+    a scratch folder owned by that user. File permissions are the boundary: it cannot
+    read a folder of mode 0700 owned by root (the course: ``/autograder/source``) nor
+    write one it does not own (``/autograder/results``). Before the first worker
+    starts, a probe run as that user checks that it can run Python, numpy and the
+    worker and that it can read none of the hidden folders; otherwise
+    :class:`grader.failure.GraderError` says why. Concurrent workers share the user.
 
 On both, where a cgroup can be made (:mod:`grader.cgroup`), all of one worker's
 processes share one memory cap and one process cap, and a kill reaches every
@@ -27,8 +38,11 @@ records it. ``docs/security.md`` has the table of guarantees per platform.
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import queue
+import secrets
 import shutil
 import signal
 import site
@@ -41,10 +55,14 @@ import warnings
 from pathlib import Path
 
 from grader import cgroup, protocol, seccomp
+from grader.failure import GraderError
 from grader.limits import Limits
 
 GRADER_PACKAGE = Path(__file__).resolve().parent
-BACKENDS = ("auto", "bwrap", "subprocess")
+BACKENDS = ("auto", "bwrap", "subprocess", "unprivileged")
+# The unprivileged backend's user and group (default: nobody/nogroup on Debian and Ubuntu).
+WORKER_UID_ENV, WORKER_GID_ENV = "NNGRADE_WORKER_UID", "NNGRADE_WORKER_GID"
+DEFAULT_WORKER_ID = 65534
 # System folders bound read-only into the bwrap sandbox. /etc is not among them:
 # only ETC_FILES are (a grader running as root must not show /etc/shadow or a course kept under /etc).
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64")
@@ -55,6 +73,32 @@ ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/a
 # Joins the worker's cgroup (each file named before "--"), then becomes the worker: the
 # worker is in its cgroup before its first instruction, and so is every process it starts.
 _CGROUP_SHIM = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
+# Runs as root in the worker's process group (and cgroup), then becomes the worker user for
+# good: no supplementary groups, real/effective/saved ids all changed (every capability is
+# lost), no_new_privs (no set-uid program gives them back), then execs the worker.
+_DROP_PRIVILEGES = (
+    "import ctypes, os, sys\n"
+    "uid, gid = int(sys.argv[1]), int(sys.argv[2])\n"
+    "os.setgroups([]); os.setresgid(gid, gid, gid); os.setresuid(uid, uid, uid)\n"
+    "if os.getuid() != uid or os.geteuid() != uid or os.getgroups() not in ([], [gid]): sys.exit(126)\n"
+    "try:\n"
+    "    ctypes.CDLL(None, use_errno=True).prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS\n"
+    "except Exception:\n"
+    "    pass\n"
+    "os.execv(sys.argv[4], sys.argv[4:])\n")
+# Run as the worker user before its first worker: can it run the worker, and is it kept out?
+_PROBE = (
+    "import json, os, sys\n"
+    "sys.path.insert(0, sys.argv[1])\n"
+    "import numpy, grader.worker\n"
+    "readable = []\n"
+    "for path in sys.argv[2:]:\n"
+    "    try:\n"
+    "        os.listdir(path) if os.path.isdir(path) else open(path, 'rb').close()\n"
+    "        readable.append(path)\n"
+    "    except OSError:\n"
+    "        pass\n"
+    "print(json.dumps(readable))\n")
 
 
 class SandboxWarning(UserWarning):
@@ -78,11 +122,16 @@ def choose_backend(preference: str = "auto") -> str:
 
     ``auto`` falls back to ``subprocess`` with a :class:`SandboxWarning`;
     asking for ``bwrap`` where it is missing raises :class:`RuntimeError`.
+    ``unprivileged`` is used only when asked for, and raises :class:`GraderError`
+    unless the grader is root and the worker user can run the worker.
     """
     if preference not in BACKENDS:
         raise ValueError(f"unknown sandbox backend {preference!r}; choose from {', '.join(BACKENDS)}")
     if preference == "subprocess":
         return "subprocess"
+    if preference == "unprivileged":
+        check_unprivileged()
+        return "unprivileged"
     if bwrap_path():
         return "bwrap"
     if preference == "bwrap":
@@ -92,6 +141,54 @@ def choose_backend(preference: str = "auto") -> str:
                   "with resource limits but without filesystem or network isolation",
                   SandboxWarning, stacklevel=2)
     return "subprocess"
+
+
+def worker_ids() -> tuple[int, int]:
+    """(uid, gid) the unprivileged backend runs workers as."""
+    try:
+        uid = int(os.environ.get(WORKER_UID_ENV, DEFAULT_WORKER_ID))
+        gid = int(os.environ.get(WORKER_GID_ENV, DEFAULT_WORKER_ID))
+    except ValueError:
+        raise GraderError(f"${WORKER_UID_ENV} and ${WORKER_GID_ENV} must be numeric ids") from None
+    if uid <= 0 or gid <= 0:
+        raise GraderError("the unprivileged sandbox needs a worker user and group other than root (0)")
+    return uid, gid
+
+
+def check_unprivileged(hidden: tuple[str, ...] = ()) -> None:
+    """Raise :class:`GraderError` unless the unprivileged backend can work here: Linux, the
+    grader is root (only root can switch users), the worker user can start Python, import
+    numpy and the worker, and can read none of ``hidden`` (the course's secret folders)."""
+    if not sys.platform.startswith("linux") or not hasattr(os, "geteuid"):
+        raise GraderError("the unprivileged sandbox runs on Linux only")
+    if os.geteuid() != 0:
+        raise GraderError("the unprivileged sandbox must be started as root (it switches the worker to an "
+                          "unprivileged user); use --sandbox bwrap or subprocess otherwise")
+    uid, gid = worker_ids()
+    readable = _probe(sys.executable, str(GRADER_PACKAGE.parent), uid, gid, tuple(sorted(hidden)))
+    if readable:
+        raise GraderError(f"the worker user {uid} can read {', '.join(readable)}: the hidden tests and "
+                          "solutions must not be readable by it (chmod 700 the course folder, owned by root)")
+
+
+@functools.lru_cache(maxsize=64)
+def _probe(python: str, package_parent: str, uid: int, gid: int, hidden: tuple[str, ...]) -> tuple[str, ...]:
+    try:
+        done = subprocess.run([python, "-I", "-B", "-c", _PROBE, package_parent, *hidden],
+                              user=uid, group=gid, extra_groups=[], cwd="/", env=worker_environment(),
+                              stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise GraderError(f"the unprivileged sandbox cannot start {python} as user {uid}: {exc}") from None
+    if done.returncode != 0:
+        last = (done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"])[-1]
+        raise GraderError(f"the unprivileged sandbox cannot run the worker as user {uid} with {python} "
+                          f"({last}). Python, its packages and the grader must be readable by that user: "
+                          "install them outside a private home folder (a Python under /root, mode 0700, "
+                          "cannot run as another user)")
+    try:
+        return tuple(json.loads(done.stdout.decode("utf-8", "replace").strip().splitlines()[-1]))
+    except (ValueError, IndexError):
+        raise GraderError(f"the unprivileged sandbox's probe as user {uid} gave no answer") from None
 
 
 def worker_environment() -> dict:
@@ -162,7 +259,8 @@ class Sandbox:
                 "tmp_bytes": limits.tmp_bytes if self.backend == "bwrap" else None,
                 "scratch_bytes": limits.scratch_bytes if self.backend == "bwrap" else None,
                 "enforced_by": (f"cgroup v{group.version}" if group else "rlimits")
-                + (", bwrap (capabilities dropped, seccomp)" if self.backend == "bwrap" else ", subprocess")}
+                + {"bwrap": ", bwrap (capabilities dropped, seccomp)",
+                   "unprivileged": f", subprocess as user {worker_ids()[0]}"}.get(self.backend, ", subprocess")}
         return caps
 
     def _nproc_rlimit(self) -> int | None:
@@ -183,6 +281,14 @@ class Sandbox:
         if self.backend == "subprocess":
             argv = [sys.executable, "-I", "-B", "-c", _bootstrap(str(GRADER_PACKAGE.parent))]
             return argv, str(self.submission_dir), workdir
+        if self.backend == "unprivileged":
+            # ``workdir`` is the worker's own folder (see WorkerProcess): its copy of the
+            # submission and its scratch folder are in there, under unguessable names.
+            uid, gid = worker_ids()
+            private = _own_folders(Path(workdir), self.submission_dir, uid, gid)
+            argv = [sys.executable, "-I", "-B", "-c", _DROP_PRIVILEGES, str(uid), str(gid), "--",
+                    sys.executable, "-I", "-B", "-c", _bootstrap(str(GRADER_PACKAGE.parent))]
+            return argv, str(private[0]), str(private[1])
         argv = [bwrap_path() or "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
                 # Why: as root, bwrap keeps every capability unless told; with them, student
                 # code remounted the read-only binds read-write and patched the grader.
@@ -231,7 +337,25 @@ class Sandbox:
         return sorted(set(masked))
 
     def start(self) -> "WorkerProcess":
+        if self.backend == "unprivileged":
+            check_unprivileged(tuple(str(p) for p in self.hidden_paths if p.exists()))
         return WorkerProcess(self)
+
+
+def _own_folders(workdir: Path, submission: Path, uid: int, gid: int) -> tuple[Path, Path]:
+    """A copy of the submission and a scratch folder in ``workdir``, owned by the worker user.
+
+    ``workdir`` (root's, from mkdtemp) becomes 0711: the worker can reach the two folders
+    by name, but not list ``workdir``; the random names keep another worker out."""
+    os.chmod(workdir, 0o711)
+    copy = workdir / f"submission-{secrets.token_hex(16)}"
+    scratch = workdir / f"scratch-{secrets.token_hex(16)}"
+    shutil.copytree(submission, copy, symlinks=True)
+    scratch.mkdir(mode=0o700)
+    for folder in (copy, scratch):
+        for path in (folder, *folder.rglob("*")):
+            os.lchown(path, uid, gid)
+    return copy, scratch
 
 
 class WorkerProcess:

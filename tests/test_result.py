@@ -70,7 +70,7 @@ def test_provenance_is_carried_into_extra_data():
     extra = build(all_passing())["extra_data"]
     for key, value in PROVENANCE.items():
         assert extra[key] == value
-    assert extra["schema_version"] == 1
+    assert extra["schema_version"] == result.SCHEMA_VERSION == 2
 
 
 def test_item_passes_only_if_all_its_outcomes_passed():
