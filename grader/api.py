@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import secrets
 import shutil
@@ -20,6 +21,25 @@ from grader.plugin import GradingPlugin
 DEFAULT_SANDBOX = "auto"
 
 
+class UsageError(ValueError):
+    """The operator asked for something that cannot be graded (a path that does not exist, a
+    timeout of 0): nothing is graded and no result is written. The CLI exits 2 with the message."""
+
+
+def check_limits(limits: Limits) -> None:
+    """UsageError unless every time limit is a positive, finite number of seconds (a timeout of 0
+    or less would time every student out: a zero for the class, not a grade)."""
+    for name in ("call_timeout", "import_timeout"):
+        value = getattr(limits, name)
+        if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+            raise UsageError(f"{name} must be a positive number of seconds, not {value!r}")
+
+
+def _check_exists(path: Path, what: str) -> None:
+    if not Path(path).exists():
+        raise UsageError(f"{what} {str(path)!r} does not exist")
+
+
 def new_seed() -> int:
     """A fresh run seed (63 bits, so it fits every JSON reader's integers)."""
     return secrets.randbits(63)
@@ -35,9 +55,13 @@ def run(*, submission: Path, assignment: str, course: Path | None = None, output
     scores them, and never a test file of the submission; the result's ``output`` starts
     with "Public tests only". No reference solution is loaded.
 
-    Raises :class:`GraderError` only when nothing could be graded at all (unknown
-    assignment, broken rubric); every problem of the submission is in the result.
+    Raises :class:`UsageError` (nothing graded, nothing written) for a ``submission``
+    that does not exist or a time limit that is not positive, and :class:`GraderError`
+    only when nothing could be graded at all (unknown assignment, broken rubric);
+    every problem of the submission itself is in the result.
     """
+    _check_exists(submission, "the submission")
+    check_limits(limits)
     root = course_module.find_root(course)
     graded = course_module.load(root, assignment)
     public_only = public_only or not include_hidden
@@ -74,8 +98,12 @@ class Check:
 
 
 def validate(*, assignment: str, course: Path | None = None, limits: Limits = DEFAULT_LIMITS,
-             sandbox_backend: str = DEFAULT_SANDBOX, seed: int | None = None) -> list[Check]:
-    """Check an assignment: rubric valid, every item tested, reference full marks, starter zero."""
+             sandbox_backend: str = DEFAULT_SANDBOX, seed: int | None = None, seeds: int = 1) -> list[Check]:
+    """Check an assignment: rubric valid, every item tested, reference full marks, starter zero.
+
+    With ``seeds`` > 1 the reference is graded at that many seeds (``seed``, ``seed + 1``, ...):
+    hidden tests whose random inputs sometimes fail a correct solution show up here."""
+    check_limits(limits)
     root = course_module.find_root(course)
     checks: list[Check] = []
     try:
@@ -89,10 +117,14 @@ def validate(*, assignment: str, course: Path | None = None, limits: Limits = DE
         warnings.simplefilter("ignore", sandbox.SandboxWarning)
         backend = sandbox.choose_backend(sandbox_backend)
     run_seed = new_seed() if seed is None else seed
-    for label, path, want_full in (("reference solution gets full marks", graded.solution, True),
-                                   ("starter gets zero", graded.starter, False)):
+    runs = [("reference solution gets full marks", graded.solution, True, run_seed + k) for k in range(max(1, seeds))]
+    runs.append(("starter gets zero", graded.starter, False, run_seed))
+    reference_failures: list[str] = []
+    for label, path, want_full, one_seed in runs:
         if not path.is_file():
             checks.append(Check(label, False, f"{path} does not exist"))
+            if want_full:
+                break
             continue
         with tempfile.TemporaryDirectory(prefix="nngrade-validate-") as folder:
             # The submission as a student hands it in: the module, plus the reference
@@ -100,17 +132,25 @@ def validate(*, assignment: str, course: Path | None = None, limits: Limits = DE
             shutil.copyfile(path, Path(folder) / path.name)
             for module, dependency in graded.required_modules().items():
                 shutil.copyfile(dependency, Path(folder) / f"{module}.py")
-            document = grading.grade(assignment=graded, submission=Path(folder), seed=run_seed, limits=limits,
+            document = grading.grade(assignment=graded, submission=Path(folder), seed=one_seed, limits=limits,
                                      backend=backend)
         status = document["extra_data"]["status"]
         target = graded.rubric.max_score if want_full else 0
         ok = status == "graded" and document["score"] == target
-        detail = f"{document['score']:g}/{graded.rubric.max_score:g} (seed {run_seed})"
+        detail = f"{document['score']:g}/{graded.rubric.max_score:g} (seed {one_seed})"
         if not ok:
             wrong = [t for t in document["tests"] if (t["status"] == "passed") != want_full]
             detail += "".join(f"\n    {t['extra_data']['item']}: {t['output'].splitlines()[0] if t['output'] else ''}"
                               for t in wrong)
             detail += "".join(f"\n    grader error: {e.splitlines()[0]}" for e in document["extra_data"]["grader_errors"])
+        if want_full and seeds > 1:
+            if not ok:
+                reference_failures.append(detail)
+            if one_seed == run_seed + seeds - 1:
+                checks.append(Check(label, not reference_failures,
+                                    f"{seeds - len(reference_failures)} of {seeds} seeds "
+                                    f"({run_seed}..{run_seed + seeds - 1})" + "".join("\n  " + f for f in reference_failures)))
+            continue
         checks.append(Check(label, ok, detail))
     return checks
 
@@ -142,14 +182,21 @@ def _check_items_tested(graded: course_module.Assignment) -> list[Check]:
 def batch(*, submissions: Path, assignment: str, output: Path, course: Path | None = None,
           jobs: int | None = None, resume: bool = False, limits: Limits = DEFAULT_LIMITS,
           sandbox_backend: str = DEFAULT_SANDBOX, secret_file: Path | None = None,
-          dask_address: str | None = None, on_start=None, on_progress=None):
+          dask_address: str | None = None, force: bool = False, on_start=None, on_progress=None):
     """Grade every submission of an LMS download into ``output``; see :mod:`grader.batch`.
 
     ``jobs`` defaults to the number of cores. Without a course secret (``secret_file``
     or $NNGRADE_COURSE_SECRET) the per-student seeds are predictable; a warning says so.
+    Without ``resume``, an ``output`` folder that is not empty is refused
+    (:class:`grader.batch.OutputInUse`) unless ``force``, which first removes the batch
+    outputs it holds (``results/``, ``resume/``, ``grades.csv``, ``summary.json``,
+    ``report.html``, ``changes.csv``). A download in which no submission is found raises
+    :class:`grader.layout.LayoutError` before anything is written.
     """
     from grader import batch as batch_module
 
+    _check_exists(submissions, "the submissions")
+    check_limits(limits)
     root = course_module.find_root(course)
     backend = sandbox.choose_backend(sandbox_backend)
     secret = batch_module.read_secret(secret_file)
@@ -160,7 +207,8 @@ def batch(*, submissions: Path, assignment: str, output: Path, course: Path | No
     return batch_module.run(submissions=Path(submissions), assignment=assignment, outdir=Path(output),
                             course_root=root, limits=limits, backend=backend,
                             workers=jobs or os.cpu_count() or 1, resume=resume, secret=secret,
-                            dask_address=dask_address, on_start=on_start, on_progress=on_progress)
+                            dask_address=dask_address, force=force, on_start=on_start,
+                            on_progress=on_progress)
 
 
 class BatchWarning(UserWarning):
@@ -176,6 +224,7 @@ def local(*, path: Path | None = None, limits: Limits = DEFAULT_LIMITS, sandbox_
     released ones (``public_rubric.json`` records their sha256)."""
     from grader import local as local_module
 
+    check_limits(limits)
     return local_module.run(path=Path.cwd() if path is None else Path(path), limits=limits,
                             sandbox_backend=sandbox_backend, execute_notebook=execute_notebook,
                             seed=local_module.LOCAL_SEED if seed is None else seed)

@@ -7,7 +7,9 @@ extracting, so a zip bomb that lies in its headers is stopped too).
 
 from __future__ import annotations
 
+import datetime as dt
 import stat
+import struct
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
@@ -72,3 +74,48 @@ def _target(dest: Path, info: zipfile.ZipInfo) -> Path:
     if any(part == ".." for part in parts) or not parts:
         raise ArchiveError(f"the zip file has an unsafe path {name!r}")
     return dest.joinpath(*parts)
+
+
+# Why: the "extended timestamp" extra field (Info-ZIP's "UT", id 0x5455) holds a true UTC time.
+_EXTENDED_TIMESTAMP = 0x5455
+
+
+def member_times(archive: Path, zone: dt.tzinfo) -> dict[str, dt.datetime]:
+    """{member name: the time the zip records for it}, for every file member.
+
+    A zip entry's own date (``ZipInfo.date_time``) is a local time without a zone:
+    it is read in ``zone`` (the caller decides and documents which). An entry that
+    carries the extended-timestamp extra field (as Info-ZIP's ``zip`` writes it) gives
+    its modification time in UTC, which is used instead. Unreadable dates are left out.
+    """
+    times: dict[str, dt.datetime] = {}
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            for info in zf.infolist():
+                if info.is_dir():
+                    continue
+                when = _extended_mtime(info.extra)
+                if when is None:
+                    try:
+                        when = dt.datetime(*info.date_time, tzinfo=zone)
+                    except (TypeError, ValueError):
+                        continue
+                times[info.filename] = when
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return {}
+    return times
+
+
+def _extended_mtime(extra: bytes) -> dt.datetime | None:
+    offset = 0
+    while offset + 4 <= len(extra):
+        kind, size = struct.unpack_from("<HH", extra, offset)
+        body = extra[offset + 4:offset + 4 + size]
+        if kind == _EXTENDED_TIMESTAMP and len(body) >= 5 and body[0] & 1:
+            (seconds,) = struct.unpack_from("<i", body, 1)
+            try:
+                return dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
+            except (OverflowError, OSError, ValueError):
+                return None
+        offset += 4 + size
+    return None

@@ -11,6 +11,7 @@ of the folder was imported).
 from __future__ import annotations
 
 import json
+import math
 import sys
 import warnings
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 import click
 
 from grader import __version__, api
+from grader import course as course_module
 from grader.failure import GraderError
 from grader.layout import LayoutError
 from grader.limits import DEFAULT_LIMITS
@@ -32,8 +34,29 @@ course_option = click.option("--course", type=click.Path(file_okay=False, path_t
 sandbox_option = click.option("--sandbox", "sandbox_backend", type=click.Choice(BACKENDS),
                               default=api.DEFAULT_SANDBOX, show_default=True,
                               help="How student code is isolated (auto: bwrap if installed).")
+def _positive_seconds(ctx, param, value):
+    # Why: a timeout of 0 or less (or nan, inf) would time out, or never time out, every student.
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise click.BadParameter(f"{value:g} is not a positive number of seconds")
+    return value
+
+
 timeout_option = click.option("--timeout", type=float, default=DEFAULT_LIMITS.call_timeout, show_default=True,
-                              help="Seconds each call into student code (and its import) may take.")
+                              callback=_positive_seconds,
+                              help="Seconds each call into student code (and its import) may take (> 0).")
+
+
+def _course(course):
+    """The course folder, said on the command's first line (stderr); the grader's own checkout
+    only when nothing else was given or found, and then in a warning. Exit 2 if there is none."""
+    try:
+        located = course_module.locate(course)
+    except GraderError as exc:
+        click.echo(click.style("error: ", fg="red", bold=True) + str(exc), err=True)
+        sys.exit(EXIT_REFUSED)
+    line = located.line()
+    click.echo(click.style("warning: " + line, fg="yellow", bold=True) if located.fallback else line, err=True)
+    return located.root
 
 execute_option = click.option("--execute", is_flag=True,
                               help="Notebooks: run every code cell in order (default: only definitions).")
@@ -51,7 +74,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("submission", type=click.Path(path_type=Path))
+@click.argument("submission", type=click.Path(exists=True, path_type=Path))
 @click.option("-a", "--assignment", required=True, help="Assignment name, e.g. layers.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the result JSON.")
@@ -66,10 +89,14 @@ def main() -> None:
 def run(submission, assignment, output, seed, public_only, execute, course, sandbox_backend, timeout) -> None:
     """Grade one SUBMISSION (a .py file, a .ipynb notebook, a folder or a .zip)."""
     limits = DEFAULT_LIMITS.replace(call_timeout=timeout, import_timeout=timeout)
+    course = _course(course)
     try:
         document = api.run(submission=submission, assignment=assignment, course=course, output=output,
                            seed=seed, limits=limits, sandbox_backend=sandbox_backend, execute_notebook=execute,
                            public_only=public_only)
+    except api.UsageError as exc:
+        click.echo(click.style("usage error: ", fg="red", bold=True) + str(exc), err=True)
+        sys.exit(EXIT_REFUSED)
     except (GraderError, RuntimeError) as exc:
         click.echo(click.style("grader error: ", fg="red", bold=True) + str(exc), err=True)
         sys.exit(EXIT_GRADER_ERROR)
@@ -85,14 +112,17 @@ def run(submission, assignment, output, seed, public_only, execute, course, sand
 @main.command()
 @click.option("-a", "--assignment", required=True, help="Assignment name, e.g. layers.")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Run seed (default: fresh, recorded).")
+@click.option("--seeds", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Grade the reference at this many seeds from --seed on (e.g. 300 before a release).")
 @course_option
 @sandbox_option
 @timeout_option
-def validate(assignment, seed, course, sandbox_backend, timeout) -> None:
+def validate(assignment, seed, seeds, course, sandbox_backend, timeout) -> None:
     """Check an assignment: rubric, tests for every item, reference full marks, starter zero."""
     limits = DEFAULT_LIMITS.replace(call_timeout=timeout, import_timeout=timeout)
+    course = _course(course)
     checks = api.validate(assignment=assignment, course=course, limits=limits,
-                          sandbox_backend=sandbox_backend, seed=seed)
+                          sandbox_backend=sandbox_backend, seed=seed, seeds=seeds)
     color = sys.stdout.isatty()
     for check in checks:
         mark = "ok" if check.ok else "FAILED"
@@ -111,7 +141,9 @@ def validate(assignment, seed, course, sandbox_backend, timeout) -> None:
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for results/, grades.csv, summary.json, report.html.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Parallel graders (default: cores).")
-@click.option("--resume", is_flag=True, help="Skip students already graded for the same submission and rubric.")
+@click.option("--resume", is_flag=True, help="Skip students already graded with the same submission, rubric, limits, sandbox and course secret.")
+@click.option("--force", is_flag=True,
+              help="Without --resume: replace the outputs of an earlier batch in OUTPUT (else refused).")
 @click.option("--secret-file", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
               help="Course secret for per-student seeds (default: $NNGRADE_COURSE_SECRET).")
 @click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
@@ -119,10 +151,18 @@ def validate(assignment, seed, course, sandbox_backend, timeout) -> None:
 @course_option
 @sandbox_option
 @timeout_option
-def batch(submissions, assignment, output, jobs, resume, secret_file, dask_address, course, sandbox_backend,
+def batch(submissions, assignment, output, jobs, resume, force, secret_file, dask_address, course, sandbox_backend,
           timeout) -> None:
-    """Grade every submission in SUBMISSIONS (a folder or zip: plain, Gradescope export or Canvas download)."""
+    """Grade every submission in SUBMISSIONS (a folder or zip: plain, Gradescope export or Canvas download).
+
+    Exit 0: everyone found was graded (see the last line for each status); 1: a grader error
+    stopped the batch, or more than 10% of the download's entries matched no student;
+    2: nothing to grade (no submission found), or OUTPUT holds an earlier batch (use
+    --resume or --force)."""
+    from grader.batch import OutputInUse
+
     limits = DEFAULT_LIMITS.replace(call_timeout=timeout, import_timeout=timeout)
+    course = _course(course)
     state = {}
 
     def on_start(found, pending):
@@ -139,19 +179,27 @@ def batch(submissions, assignment, output, jobs, resume, secret_file, dask_addre
     try:
         summary = api.batch(submissions=submissions, assignment=assignment, output=output, course=course,
                             jobs=jobs, resume=resume, limits=limits, sandbox_backend=sandbox_backend,
-                            secret_file=secret_file, dask_address=dask_address, on_start=on_start,
+                            secret_file=secret_file, dask_address=dask_address, force=force, on_start=on_start,
                             on_progress=on_progress)
+    except (LayoutError, OutputInUse, api.UsageError) as exc:  # nothing was graded, nothing written
+        click.echo(click.style("error: ", fg="red", bold=True) + str(exc).replace("\n", " "), err=True)
+        sys.exit(EXIT_REFUSED)
     except KeyboardInterrupt:
         click.echo("\nstopped: results graded so far are saved; rerun with --resume to continue", err=True)
         sys.exit(130)
-    except (GraderError, RuntimeError, LayoutError) as exc:
+    except (GraderError, RuntimeError) as exc:
         click.echo(click.style("grader error: ", fg="red", bold=True) + str(exc), err=True)
         sys.exit(EXIT_GRADER_ERROR)
     finally:
         if "bar" in state:
             state["bar"].__exit__(None, None, None)
+    for warning in summary.warnings:
+        click.echo("WARNING: " + warning, err=True)
     click.echo(summary.line())
     click.echo(f"  wrote {output}/grades.csv, summary.json, report.html and results/")
+    if summary.incomplete:
+        click.echo("error: " + summary.incomplete_line(), err=True)
+        sys.exit(EXIT_GRADER_ERROR)
 
 
 @main.command()
@@ -194,6 +242,7 @@ def local(path, as_json, execute, sandbox_backend, timeout) -> None:
 @course_option
 def release(assignments, output, requirement, force, course) -> None:
     """Build what students get: starter, notebook, handout, public tests, public rubric, pinned grader."""
+    course = _course(course)
     try:
         released = api.release(output=output, assignments=list(assignments) or None, course=course,
                                requirement=requirement, force=force)
@@ -210,6 +259,61 @@ def release(assignments, output, requirement, force, course) -> None:
             click.echo(f"    not copied: {skipped}")
         for unsearched in entry.unsearched:
             click.echo(f"    not searched (allowed in {RELEASE_CONFIG}): {unsearched}")
+
+
+class _ExportGroup(click.Group):
+    """`grade export NAME`: one subcommand per exporter registered under the entry-point
+    group nngrade.exporters (grader/exporter.py), built from the options it declares."""
+
+    def list_commands(self, ctx):
+        from grader import exporter
+
+        return exporter.names()
+
+    def get_command(self, ctx, name):
+        from grader import exporter
+
+        try:
+            plugin = exporter.get(name)
+        except exporter.ExportError as exc:
+            if name not in exporter.names():
+                return None
+            return click.Command(name, help=str(exc), callback=lambda: _export_failed(exc))
+        params = []
+        for option in plugin.options:
+            kind = {"path": click.Path(exists=True, path_type=Path), "output": click.Path(path_type=Path),
+                    "choice": click.Choice(option.choices)}.get(option.kind)
+            if option.kind == "argument":
+                params.append(click.Argument([option.name], type=click.Path(exists=True, path_type=Path)))
+            elif option.kind == "flag":
+                params.append(click.Option([*option.option_flags(), option.name], is_flag=True, help=option.help))
+            else:
+                params.append(click.Option([*option.option_flags(), option.name], type=kind, help=option.help,
+                                           required=option.required, default=option.default,
+                                           show_default=option.default is not None))
+        return click.Command(name, params=params, help=plugin.summary, short_help=plugin.summary,
+                             callback=lambda **options: _export(name, options))
+
+
+def _export_failed(exc) -> None:
+    click.echo(click.style("error: ", fg="red", bold=True) + str(exc), err=True)
+    sys.exit(EXIT_REFUSED)
+
+
+def _export(name: str, options: dict) -> None:
+    from grader import exporter
+
+    try:
+        report = exporter.export(lms=name, **options)
+    except (exporter.ExportError, GraderError) as exc:
+        _export_failed(exc)
+    for line in report.lines():
+        click.echo(line)
+
+
+@main.group(cls=_ExportGroup)
+def export() -> None:
+    """Grades back into an LMS: canvas, moodle, lti-ags, gradescope, and any exporter plugin."""
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import warnings
 from pathlib import Path
 
 from grader import rubric as rubric_module
@@ -22,19 +23,54 @@ from grader.failure import GraderError
 ENV_COURSE = "NNGRADE_COURSE"
 
 
-def find_root(explicit: Path | None = None) -> Path:
+class CourseWarning(UserWarning):
+    """The course folder was not given nor found: the grader's own checkout is used."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Located:
+    """The course folder and how it was chosen (printed on every command's first line)."""
+
+    root: Path
+    how: str
+    fallback: bool = False  # the grader's own checkout, because nothing else was given or found
+
+    def line(self) -> str:
+        return f"course: {self.root} ({self.how})"
+
+
+def locate(explicit: Path | None = None) -> Located:
     """The course folder: ``explicit``, else $NNGRADE_COURSE, else the nearest folder
-    upward from the working directory holding ``rubrics/`` and ``assignments/``,
-    else the folder this grader was installed from (editable installs)."""
+    upward from the working directory holding ``rubrics/`` and ``assignments/``.
+
+    Only if none of these gives one, and the grader runs from a checkout that is
+    itself a course (an editable install of this repository), that checkout is used,
+    with ``fallback`` set so the caller says so. Otherwise :class:`GraderError`.
+    """
     if explicit is not None:
-        return Path(explicit).resolve()
+        return Located(Path(explicit).resolve(), "given with --course")
     if os.environ.get(ENV_COURSE):
-        return Path(os.environ[ENV_COURSE]).resolve()
+        return Located(Path(os.environ[ENV_COURSE]).resolve(), f"from ${ENV_COURSE}")
     here = Path.cwd().resolve()
     for folder in (here, *here.parents):
         if (folder / "rubrics").is_dir() and (folder / "assignments").is_dir():
-            return folder
-    return Path(__file__).resolve().parent.parent
+            return Located(folder, "found from the working directory")
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "rubrics").is_dir() and (checkout / "assignments").is_dir():
+        return Located(checkout, f"NOT a course you chose: no --course, no ${ENV_COURSE} and no folder with "
+                                 f"rubrics/ and assignments/ at or above {here}, so the course bundled with the "
+                                 "grader's own checkout is used", fallback=True)
+    raise GraderError(f"no course folder: give --course or set ${ENV_COURSE}, or run from a folder at or below "
+                      f"one holding rubrics/ and assignments/ (searched upward from {here})")
+
+
+def find_root(explicit: Path | None = None) -> Path:
+    """The course folder (see :func:`locate`); a :class:`CourseWarning` says when it is the
+    grader's own checkout because no course was given or found."""
+    located = locate(explicit)
+    if located.fallback:
+        warnings.warn(located.line(), CourseWarning, stacklevel=2)
+    return located.root
 
 
 @dataclasses.dataclass(frozen=True)

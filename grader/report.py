@@ -72,6 +72,8 @@ def render(assignment: Assignment, documents: list[dict], summary) -> str:
         f"<td>{_text(p['detail'])}</td></tr>" for p in data["problems"]) or \
         '<tr><td colspan="3">none</td></tr>'
     esc = html.escape
+    statuses = getattr(summary, "statuses", None) or {}
+    submission_errors = statuses.get("submission_error", 0) if isinstance(statuses, dict) else 0
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>nngrade report: {esc(assignment.name)}</title>
@@ -85,6 +87,8 @@ table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ccc; padding
 <tr><td>students</td><td>{data['students']}</td></tr>
 <tr><td>mean / median score</td><td>{score['mean']:.1f} / {score['median']:g} of {data['max_score']:g}</td></tr>
 <tr><td>grader errors</td><td>{data['grader_errors']}</td></tr>
+<tr><td>submission errors</td><td>{submission_errors}</td></tr>
+<tr><td>charged a late penalty</td><td>{getattr(summary, "late_students", 0)} ({getattr(summary, "late_points", 0):g} points)</td></tr>
 <tr><td>students with timeouts</td><td>{data['timeouts']}</td></tr>
 <tr><td>layout</td><td>{esc(data['layout'])}</td></tr>
 <tr><td>median grading time</td><td>{data['timings']['median_seconds']:.2f} s</td></tr>

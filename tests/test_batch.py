@@ -549,3 +549,154 @@ def test_resume_regrades_a_result_graded_under_other_settings(tmp_path, change):
     assert run_batch(submissions, out, resume=True, **settings).reused == 1, "and reused at the new settings"
     for path in out.rglob("*"):
         assert not path.is_file() or secret.encode() not in path.read_bytes(), f"{path} holds the course secret"
+
+
+# --- Issue 11: late penalties from the dates the LMS recorded; statuses a TA can filter on;
+# groups, skipped entries and Canvas resubmissions never silent.
+
+DUE = "2026-11-20T23:59:00+00:00"
+NOTEBOOK = '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+# {Canvas file name: (content, the date Canvas gives its entry in the zip, UTC)}
+CANVAS_CLASS = {
+    "a_1001_5001_layers.py": (REFERENCE.read_text(), (2026, 11, 20, 22, 0, 0)),              # on time
+    "b_LATE_1002_5002_layers.py": (REFERENCE.read_text(), (2026, 11, 22, 11, 0, 0)),         # 2 days late
+    "c_LATE_1003_5003_layers.py": (STARTER.read_text(), (2026, 11, 20, 20, 0, 0)),           # replaced by:
+    "c_LATE_1003_5004_layers-1.py": (REFERENCE.read_text(), (2026, 11, 21, 10, 0, 0)),       # 1 day late
+    "d_1004_5005_layers.py": ("import torch_is_not_installed_here\n", (2026, 11, 20, 9, 0, 0)),
+    "e_1005_5006_layers.py": (REFERENCE.read_text(), (2026, 11, 20, 9, 0, 0)),
+    "e_1005_5007_layers.ipynb": (NOTEBOOK, (2026, 11, 20, 9, 0, 0)),
+}
+EXPECTED_LATE = {"1001": (0, 0), "1002": (2, 20), "1003": (1, 10), "1004": (0, 0), "1005": (0, 0)}
+
+
+def _course_with_late_policy(root: Path) -> Path:
+    course = root / "course"
+    for folder in ("assignments", "solutions", "rubrics"):
+        shutil.copytree(REPO / folder, course / folder)
+    (course / "course.json").write_text(json.dumps({"schema_version": 1, "assignments": {"layers": {
+        "due": DUE, "late_policy": {"kind": "percent_per_day", "percent_per_day": 10, "max_percent": 50}}}}))
+    return course
+
+
+def _penalties(out: Path) -> dict:
+    """{student: (days late, penalty percent)}, after checking score = raw - raw * percent."""
+    found = {}
+    for student, row in grades(out).items():
+        raw, penalty, final = float(row["raw_score"]), float(row["late_penalty"]), float(row["score"])
+        document = json.loads((out / "results" / f"{student}.json").read_text())
+        percent = document["extra_data"]["late"]["penalty_percent"]
+        assert penalty == pytest.approx(raw * percent / 100) and final == pytest.approx(raw - penalty), student
+        found[student] = (int(row["days_late"]), percent)
+    return found
+
+
+@pytest.fixture(scope="module")
+def canvas_class(tmp_path_factory):
+    """The Canvas zip above, graded once straight from the zip (read only for the tests below)."""
+    import zipfile
+
+    root = tmp_path_factory.mktemp("canvas-class")
+    course = _course_with_late_policy(root)
+    archive = root / "submissions.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name, (text, when) in CANVAS_CLASS.items():
+            zf.writestr(zipfile.ZipInfo(name, date_time=when), text)
+    summary = run_batch(archive, root / "out", course=course, sandbox_backend="subprocess")
+    return {"root": root, "course": course, "archive": archive, "out": root / "out", "summary": summary}
+
+
+def test_late_penalties_from_a_canvas_zip_use_the_dates_in_the_zip(canvas_class):
+    out, summary = canvas_class["out"], canvas_class["summary"]
+    assert _penalties(out) == EXPECTED_LATE
+    table = grades(out)
+    assert float(table["1003"]["raw_score"]) == float(table["1001"]["raw_score"]) > 0, "layers-1.py was graded"
+    charged = float(table["1002"]["late_penalty"]) + float(table["1003"]["late_penalty"])
+    assert summary.late_students == 2 and summary.late_points == pytest.approx(charged)
+    assert f"2 charged a late penalty ({charged:g} points in total)" in summary.line()
+    assert summary.warnings == [], "dates from the zip itself need no warning"
+
+
+def test_a_canvas_resubmission_is_graded_from_the_latest_file_and_the_result_says_so(canvas_class):
+    document = json.loads((canvas_class["out"] / "results" / "1003.json").read_text())
+    assert "graded the latest by Canvas's numbering, layers-1.py; left out layers.py" in document["output"]
+    assert "late by 1 day(s)" in document["output"]
+
+
+def test_submissions_that_cannot_be_graded_are_submission_errors_counted_everywhere(canvas_class):
+    out, summary = canvas_class["out"], canvas_class["summary"]
+    table = grades(out)
+    assert {s: r["status"] for s, r in table.items()} == {
+        "1001": "graded", "1002": "graded", "1003": "graded", "1004": "submission_error", "1005": "submission_error"}
+    assert summary.statuses == {"graded": 3, "submission_error": 2, "grader_error": 0}
+    assert "3 graded, 2 submission errors, 0 grader errors" in summary.line()
+    written = json.loads((out / "summary.json").read_text())
+    assert written["statuses"] == summary.statuses
+    reasons = {e["student_id"]: e["reason"] for e in written["submission_errors"]}
+    assert "torch_is_not_installed_here" in reasons["1004"] and "both layers.py and layers.ipynb" in reasons["1005"]
+    assert written["late_penalties"]["students"] == 2
+
+
+def _unzip(archive: Path, into: Path, *, keep_dates: bool) -> Path:
+    """A folder copy of the zip: with each file dated as in the zip (``unzip`` in UTC, ``cp -p``),
+    or with the time of the copy (``cp`` without ``-p``)."""
+    import zipfile
+
+    with zipfile.ZipFile(archive) as zf:
+        zf.extractall(into)
+        if keep_dates:
+            for info in zf.infolist():
+                stamp = dt.datetime(*info.date_time, tzinfo=dt.timezone.utc).timestamp()
+                os.utime(into / info.filename, (stamp, stamp))
+    return into
+
+
+def test_late_penalties_from_a_folder_copy_of_the_canvas_zip_are_the_same_and_the_summary_warns(canvas_class,
+                                                                                                 tmp_path):
+    folder = _unzip(canvas_class["archive"], tmp_path / "canvas", keep_dates=True)
+    out = tmp_path / "out"
+    shutil.copytree(canvas_class["out"], out)  # resumed: nobody is regraded, penalties are applied anew
+    summary = run_batch(folder, out, course=canvas_class["course"], sandbox_backend="subprocess", resume=True)
+    assert summary.reused == 5
+    assert _penalties(out) == EXPECTED_LATE
+    assert any(w.startswith("LATE PENALTIES FROM FILE TIMES: 5 submission(s)") for w in summary.warnings)
+    assert json.loads((out / "summary.json").read_text())["warnings"] == summary.warnings
+
+
+def test_a_canvas_folder_whose_dates_were_lost_in_copying_charges_only_whom_canvas_marked_late(canvas_class,
+                                                                                               tmp_path):
+    folder = _unzip(canvas_class["archive"], tmp_path / "canvas", keep_dates=False)  # every file: now
+    out = tmp_path / "out"
+    shutil.copytree(canvas_class["out"], out)
+    summary = run_batch(folder, out, course=canvas_class["course"], sandbox_backend="subprocess", resume=True)
+    late = _penalties(out)
+    assert {s for s, (days, _) in late.items() if days} == {"1002", "1003"}, "no LATE marker: never charged"
+    assert any("LATE PENALTIES FROM FILE TIMES" in w for w in summary.warnings)
+    document = json.loads((out / "results" / "1001.json").read_text())
+    assert "Canvas did not mark this submission late" in document["output"]
+
+
+def test_every_submitter_of_a_gradescope_group_gets_a_row_and_unmatched_entries_fail_the_batch(tmp_path):
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    export = tmp_path / "export"
+    for folder in ("submission_1", "submission_9"):
+        (export / folder).mkdir(parents=True)
+        shutil.copyfile(REFERENCE, export / folder / "layers.py")
+    (export / "submission_metadata.yml").write_text(
+        "submission_1:\n  :submitters:\n  - :name: Ada\n    :sid: 'A1'\n  - :name: Alan\n    :sid: 'A2'\n"
+        "  :created_at: 2026-11-20 10:00:00 +00:00\n")
+    out = tmp_path / "out"
+    run = CliRunner().invoke(main, ["batch", str(export), "-a", "layers", "-o", str(out), "--course", str(REPO),
+                                    "--timeout", "1.5", "--sandbox", "subprocess", "-j", "1"], env=_env())
+    assert run.exit_code == 1, run.output
+    assert "note: submission_9: not listed in submission_metadata.yml; skipped" in run.stdout
+    assert "incomplete: 1 of 2 entries (50%) matched no student, more than the 10% allowed" in run.stderr
+    table = grades(out)
+    assert sorted(table) == ["A1", "A2"] and table["A1"]["score"] == table["A2"]["score"]
+    a2 = json.loads((out / "results" / "A2.json").read_text())
+    assert a2["extra_data"]["student_id"] == "A2" and "group submission of A1, A2" in a2["output"]
+    written = json.loads((out / "summary.json").read_text())
+    assert written["skipped"] == [{"entry": "submission_9", "reason": "not listed in submission_metadata.yml"}]
+    assert written["unmatched"]["exceeded"] is True and written["students"] == 2

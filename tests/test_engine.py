@@ -81,10 +81,10 @@ def test_same_seed_gives_the_same_inputs_and_another_seed_other_inputs(tmp_path)
     assert feedback(grade(folder, seed=6), "affine_backward_dw") != first
 
 
-def test_missing_submission_scores_zero_with_a_message(tmp_path):
-    document = grade(tmp_path / "nothing_here.py")
-    assert document["score"] == 0 and document["extra_data"]["status"] == "graded"
-    assert "does not exist" in document["output"]
+def test_a_missing_submission_is_a_usage_error_not_a_zero(tmp_path):
+    """An operator's typo must not become a student's 0 (see test_cli for the exit code)."""
+    with pytest.raises(api.UsageError, match="does not exist"):
+        grade(tmp_path / "nothing_here.py")
 
 
 def test_submission_without_the_module_names_what_it_found(tmp_path):

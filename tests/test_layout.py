@@ -122,3 +122,122 @@ def test_a_file_that_is_not_a_download_is_refused(tmp_path):
     (tmp_path / "grades.txt").write_text("")
     with pytest.raises(layout.LayoutError, match="not a folder or a zip"):
         layout.read(tmp_path / "grades.txt")
+
+
+# --- Issue 11: times from what the LMS recorded, Canvas duplicates, groups, nothing skipped silently.
+
+LMS = os.path.join(os.path.dirname(__file__), "fixtures", "lms")
+
+
+def write_canvas_zip(path, files):
+    """A Canvas zip: {entry name: (text, (Y, M, D, h, m, s) as Canvas dates the entry, in UTC)}."""
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, (text, when) in files.items():
+            zf.writestr(zipfile.ZipInfo(name, date_time=when), text)
+    return path
+
+
+def test_canvas_zip_gives_each_student_the_date_of_their_entry_not_the_time_it_was_unpacked(tmp_path):
+    archive = write_canvas_zip(tmp_path / "submissions.zip", {
+        "lovelaceada_1001_555001_layers.py": ("a = 1\n", (2026, 11, 20, 22, 0, 0)),
+        "turingalan_LATE_1002_555002_layers.py": ("b = 2\n", (2026, 11, 22, 11, 0, 0)),
+    })
+    batch = layout.read(archive)
+    try:
+        by_id = {e.student_id: e for e in batch.entries}
+        assert by_id["1001"].submitted_at == dt.datetime(2026, 11, 20, 22, 0, tzinfo=dt.timezone.utc)
+        assert by_id["1002"].submitted_at == dt.datetime(2026, 11, 22, 11, 0, tzinfo=dt.timezone.utc)
+        assert {e.time_source for e in batch.entries} == {"zip"}
+    finally:
+        batch.cleanup()
+
+
+def test_zip_entry_dates_are_read_in_the_zone_given_and_an_extended_utc_timestamp_wins(tmp_path):
+    import struct
+
+    archive = tmp_path / "submissions.zip"
+    utc = dt.datetime(2026, 11, 21, 3, 30, tzinfo=dt.timezone.utc)
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("a_1001_1_layers.py", date_time=(2026, 11, 20, 22, 0, 0)), "a = 1\n")
+        stamped = zipfile.ZipInfo("b_1002_2_layers.py", date_time=(1999, 1, 1, 0, 0, 0))
+        stamped.extra = struct.pack("<HHBi", 0x5455, 5, 1, int(utc.timestamp()))
+        zf.writestr(stamped, "b = 2\n")
+    zone = dt.timezone(dt.timedelta(hours=-5))
+    batch = layout.read(archive, zip_zone=zone)
+    try:
+        by_id = {e.student_id: e.submitted_at for e in batch.entries}
+        assert by_id["1001"] == dt.datetime(2026, 11, 20, 22, 0, tzinfo=zone)
+        assert by_id["1002"] == utc
+    finally:
+        batch.cleanup()
+
+
+def test_canvas_resubmissions_grade_the_latest_by_canvas_numbering_and_say_which_files_were_left_out(tmp_path):
+    root = tmp_path / "canvas"
+    root.mkdir()
+    for name, text in {"doe_1001_5001_layers.py": "first\n", "doe_1001_5002_layers-1.py": "second\n",
+                       "doe_1001_5003_layers-2.py": "third\n", "doe_1001_5001_helpers.py": "h\n",
+                       "roe_1002_6001_layers-9.py": "nine\n", "roe_1002_6002_layers-10.py": "ten\n"}.items():
+        (root / name).write_text(text)
+    batch = layout.read(root)
+    try:
+        by_id = {e.student_id: e for e in batch.entries}
+        assert (by_id["1001"].path / "layers.py").read_text() == "third\n"
+        assert sorted(p.name for p in by_id["1001"].path.iterdir()) == ["helpers.py", "layers.py"]
+        assert (by_id["1002"].path / "layers.py").read_text() == "ten\n", "numbering, not the names' order"
+        assert by_id["1001"].notes == ("Canvas holds 3 versions of layers.py: graded the latest by Canvas's "
+                                       "numbering, layers-2.py; left out layers.py, layers-1.py",)
+        assert by_id["1001"].time_source == "file"
+    finally:
+        batch.cleanup()
+
+
+def test_every_submitter_of_a_gradescope_group_submission_gets_an_entry(tmp_path):
+    root = tmp_path / "export"
+    (root / "submission_7").mkdir(parents=True)
+    (root / "submission_7" / "layers.py").write_text("x = 1\n")
+    (root / "submission_metadata.yml").write_text(
+        "submission_7:\n  :submitters:\n  - :name: Ada\n    :sid: 'A1'\n  - :name: Alan\n    :email: alan@example.edu\n"
+        "  :created_at: 2026-11-20 10:00:00 +00:00\n")
+    batch = layout.read(root)
+    assert [(e.student_id, e.also) for e in batch.entries] == [("A1", ("alan@example.edu",))]
+    assert batch.student_ids == ["A1", "alan@example.edu"]
+    assert "group submission of A1, alan@example.edu" in batch.entries[0].notes[0]
+
+
+def test_every_skipped_entry_is_reported_with_its_reason(tmp_path):
+    root = tmp_path / "export"
+    (root / "submission_7").mkdir(parents=True)
+    (root / "submission_8").mkdir()
+    (root / "submission_metadata.yml").write_text(
+        "submission_7:\n  :submitters:\n  - :sid: 'A1'\n  :created_at: 2026-11-20 10:00:00 +00:00\n"
+        "submission_6:\n  :submitters:\n  - :sid: 'A0'\n")
+    batch = layout.read(root)
+    assert batch.skipped == [("submission_6", "no folder or no submitter in the metadata"),
+                             ("submission_8", "not listed in submission_metadata.yml")]
+    canvas = tmp_path / "canvas"
+    (canvas / "extra_folder").mkdir(parents=True)
+    (canvas / "doe_1001_5001_layers.py").write_text("x = 1\n")
+    batch = layout.read(canvas)
+    try:
+        assert batch.layout == "canvas"
+        assert batch.skipped == [("extra_folder", "a folder in a Canvas download")]
+    finally:
+        batch.cleanup()
+
+
+@pytest.mark.parametrize("download", ["empty zip", "empty folder", "metadata that matches no folder"])
+def test_a_download_with_no_submission_is_refused_saying_what_was_skipped(tmp_path, download):
+    if download == "empty zip":
+        path = tmp_path / "empty.zip"
+        zipfile.ZipFile(path, "w").close()
+    elif download == "empty folder":
+        path = tmp_path / "empty"
+        path.mkdir()
+    else:
+        path = os.path.join(LMS, "gradescope_metadata_matches_no_folder")
+    with pytest.raises(layout.LayoutError, match="no submission found") as caught:
+        layout.read(path)
+    if download == "metadata that matches no folder":
+        assert "3 entries skipped: submission_1: no folder" in str(caught.value)
+        assert "submission_9: not listed in submission_metadata.yml" in str(caught.value)
