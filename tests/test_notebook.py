@@ -332,7 +332,8 @@ def test_shell_escapes_and_cell_magics_never_run_and_the_feedback_says_so(tmp_pa
         for cell, line in ((n - 5, "!rm -rf ~"), (n - 4, f"!touch {canary}-shell"), (n - 3, "%%bash"),
                            (n - 2, f"files = !touch {canary}-assigned"),
                            (n - 1, f"get_ipython().system('touch {canary}-get-ipython')"), (n, "%%script sh")):
-            assert f"cell {cell}, line 1: {line}" in output, output
+            # (the listing cuts long lines; the canary path's length depends on where pytest runs)
+            assert f"cell {cell}, line 1: {line[:60]}" in output, output
 
 
 def test_stored_outputs_and_metadata_claiming_full_marks_are_ignored(tmp_path):
