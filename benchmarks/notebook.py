@@ -14,6 +14,12 @@ Usage::
    command there as a student would (a new process each time: interpreter
    start, imports, public tests, table). Target: under 2 s (median).
 
+3. Grades every notebook of the corpus (``tests/fixtures/notebooks/``, each the reference of an
+   assignment written as a student would) and its ``.py`` twin (the reference, with the
+   modules the assignment requires beside it), interleaved, in the default mode (definitions
+   only), and prints the ratio of the notebooks' total time to the twins'. Target: within
+   20% (ratio at most 1.20). ``--corpus-only`` runs this part alone.
+
 Every graded run must get full marks (all public items for ``grade local``),
 or the script exits with status 1. Missed targets print FAIL (exit status 0:
 timings depend on the machine; the load average is printed with them).
@@ -69,6 +75,48 @@ def completed_notebook(assignment: str) -> nbformat.NotebookNode:
     return document
 
 
+CORPUS = REPO / "tests" / "fixtures" / "notebooks"
+
+
+def corpus_ratio(scratch: Path, repeats: int, backend: str) -> int:
+    """Part 3: the corpus in the default mode against the .py twins; returns an exit status."""
+    from grader import course
+
+    corpus = json.loads((CORPUS / "CORPUS.json").read_text())
+    limits = api.DEFAULT_LIMITS
+    totals = {"py": 0.0, "ipynb": 0.0}
+    per_assignment: dict[str, dict[str, float]] = {}
+    for name, a in sorted(corpus.items()):
+        folders = {}
+        for kind in ("py", "ipynb"):
+            folder = scratch / "corpus" / name / kind
+            folder.mkdir(parents=True)
+            for module, dependency in course.load(REPO, a).required_modules().items():
+                shutil.copyfile(dependency, folder / f"{module}.py")
+            source = REPO / "solutions" / a / f"{a}.py" if kind == "py" else CORPUS / f"{name}.ipynb"
+            shutil.copyfile(source, folder / f"{a}.{kind}")
+            folders[kind] = folder
+        for _ in range(repeats):
+            for kind in ("py", "ipynb"):
+                started = time.perf_counter()
+                document = api.run(submission=folders[kind], assignment=a, course=REPO, seed=1, limits=limits,
+                                   sandbox_backend=backend)
+                spent = time.perf_counter() - started
+                totals[kind] += spent
+                per_assignment.setdefault(a, {"py": 0.0, "ipynb": 0.0})[kind] += spent
+                if document["score"] != document["extra_data"]["max_score"]:
+                    print(f"  INVALID: {name} ({kind}) got {document['score']:g}\n{document['output']}")
+                    return 1
+    print(f"notebook corpus ({len(corpus)} notebooks, default mode, sandbox {backend}, {repeats} run(s) each):")
+    for a, spent in sorted(per_assignment.items()):
+        print(f"  {a:<8} notebooks {spent['ipynb']:6.2f} s   .py twins {spent['py']:6.2f} s   "
+              f"ratio {spent['ipynb'] / spent['py']:.2f}")
+    ratio = totals["ipynb"] / totals["py"]
+    print(f"  [{verdict(ratio <= 1.20)}] notebook/.py time ratio {ratio:.2f} "
+          f"({totals['ipynb']:.2f} s / {totals['py']:.2f} s; target: at most 1.20)")
+    return 0
+
+
 def median_line(label: str, times: list[float]) -> str:
     return (f"  {label:<40} median {statistics.median(times) * 1000:7.0f} ms   "
             f"min {min(times) * 1000:7.0f} ms   max {max(times) * 1000:7.0f} ms   (n={len(times)})")
@@ -82,8 +130,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assignment", default="layers")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--corpus-repeats", type=int, default=1)
+    parser.add_argument("--corpus-only", action="store_true", help="only part 3: the corpus ratio")
     args = parser.parse_args()
     a = args.assignment
+    if args.corpus_only:
+        scratch = Path(tempfile.mkdtemp(prefix="nngrade-bench-"))
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", sandbox.SandboxWarning)
+                return corpus_ratio(scratch, args.corpus_repeats, "auto")
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"nngrade notebook and grade-local timings ({a}); load average {load:.2f} on {os.cpu_count()} cores")
     scratch = Path(tempfile.mkdtemp(prefix="nngrade-bench-"))
@@ -136,6 +194,11 @@ def main() -> int:
             print(f"grade local (a new process each run), sandbox {backend}:")
             print(median_line("whole command", times))
             print(f"  [{verdict(statistics.median(times) < 2.0)}] target: under 2 s")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", sandbox.SandboxWarning)
+            status = corpus_ratio(scratch, args.corpus_repeats, "auto")
+        if status:
+            return status
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return 0

@@ -60,6 +60,7 @@ import os
 import shutil
 import tempfile
 import textwrap
+import time
 import warnings
 from pathlib import Path, PurePosixPath
 
@@ -263,10 +264,31 @@ def choose_file(assignment: LocalAssignment, given: Path | None) -> tuple[Path, 
         raise GraderError(f"{assignment.root} has neither {module}.py nor {module}.ipynb")
     if len(candidates) == 1:
         return candidates[0], ""
-    newest = max(candidates, key=lambda p: p.stat().st_mtime_ns)
-    other = next(p for p in candidates if p is not newest)
-    return newest, (f"{newest.name} changed after {other.name}, so it is the one checked; "
-                    f"`grade local {other.name}` checks the other")
+    py, notebook = candidates
+    py_time, notebook_time = _edited_at(py), _edited_at(notebook)
+    if notebook_time - py_time > SAME_TIME_NS:
+        return notebook, (f"{notebook.name} changed after {py.name}, so it is the one checked; "
+                          f"`grade local {py.name}` checks the other")
+    if py_time - notebook_time > SAME_TIME_NS:
+        return py, (f"{py.name} changed after {notebook.name}, so it is the one checked; "
+                    f"`grade local {notebook.name}` checks the other")
+    return py, (f"neither {py.name} nor {notebook.name} changed after the other (as released), so {py.name} is "
+                f"the one checked; `grade local {notebook.name}` checks the notebook")
+
+
+# Why 2 s: one tool (the release, an unzip, a git checkout, a copy) writes both files moments
+# apart, in whatever order, and FAT file systems keep times to 2 s; a student's own edit of the
+# other file comes later than that. Times within it are a tie, which goes to the .py.
+SAME_TIME_NS = 2 * 10 ** 9
+# Why 60 s: a time later than now was not set by the student's editor but copied from a machine
+# whose clock runs ahead (the one that built the release): such a file counts as unchanged.
+FUTURE_SLACK_NS = 60 * 10 ** 9
+
+
+def _edited_at(path: Path) -> int:
+    """The file's modification time, or 0 (unchanged since the release) if it is in the future."""
+    mtime = path.stat().st_mtime_ns
+    return 0 if mtime > time.time_ns() + FUTURE_SLACK_NS else mtime
 
 
 def _submission_folder(assignment: LocalAssignment, chosen: Path, into: Path) -> Path:

@@ -8,7 +8,7 @@ as for a ``.py`` file, and a *report* of what was skipped or neutralized, which
 the trusted side checks and escapes (:class:`Report`) before it shows it.
 
 Reading
-    With nbformat, notebook format 4 (any minor version). Invalid JSON, a
+    As JSON, notebook format 4 (any minor version; nbformat is not imported). Invalid JSON, a
     format 3 notebook, a notebook without code and a malformed cell each get
     their own message. Only the ``source`` of code cells is used: stored
     outputs (even one that prints "score: 100/100"), execution counts, cell
@@ -50,6 +50,9 @@ What runs: mode ``definitions`` (the default)
       definition (or builtins), attribute and subscript access on those,
       operators, containers, conditional expressions, f-strings and lambdas;
       **no calls** and no comprehensions. ``x: T = value`` likewise;
+    * an assignment whose value calls a library function with constant arguments
+      (``SCALE = np.sqrt(2.0)``), if a function or class of the notebook reads a name
+      it assigns (:class:`_Calls`, ``docs/notebooks.md``);
     * ``if``/``try`` statements whose conditions are constant expressions and
       whose every branch holds only definitions (``try: import numba``
       ``except ImportError: numba = None``);
@@ -101,7 +104,9 @@ import __future__
 import ast
 import builtins
 import copy
+import hashlib
 import dataclasses
+import functools
 import json
 import linecache
 import os
@@ -163,14 +168,9 @@ def read_cells(data: bytes) -> list[tuple[int, str]]:
     if major != 4 or isinstance(major, bool):
         kind = "old_format" if major in (1, 2, 3) or "worksheets" in raw else "unknown_format"
         raise NotebookProblem(kind, str(major)[:20])
-    import nbformat  # here, not at the top: only notebook submissions pay for it
-
-    try:
-        # nbformat's reader, without its schema validation: the grader needs only
-        # the code cells' sources, and validation costs more than the whole import.
-        notebook = nbformat.reader.reads(text)
-    except Exception as exc:  # nbformat raises many kinds for malformed notebooks
-        raise NotebookProblem("unreadable", f"{type(exc).__name__}: {exc}") from None
+    # The JSON as it is: nbformat's reader adds nothing the grader needs for format 4 (it would
+    # only wrap it), and importing nbformat costs about 90 ms, more than the rest of the import.
+    notebook = raw
     cells = notebook.get("cells")
     if not isinstance(cells, list):
         raise NotebookProblem("not_notebook")
@@ -281,41 +281,78 @@ def neutralize(source: str) -> tuple[str, list[tuple[int, str, str]]]:
     return "\n".join(out), notes
 
 
-def _is_constant(node: ast.AST | None, known: set[str]) -> bool:
-    """Whether evaluating ``node`` is a constant expression (see the module docstring)."""
+def _is_constant(node: ast.AST | None, known: set[str], calls: "_Calls | None" = None) -> bool:
+    """Whether evaluating ``node`` is a constant expression (see the module docstring).
+
+    With ``calls``, a call of a library function with constant arguments counts too
+    (:meth:`_Calls.allows`): only for the value of a top-level assignment."""
     if node is None or isinstance(node, ast.Constant):
         return True
     if isinstance(node, ast.Name):
         return node.id in known or "*" in known
     if isinstance(node, ast.Attribute):
-        return _is_constant(node.value, known)
+        return _is_constant(node.value, known, calls)
     if isinstance(node, ast.Subscript):
-        return _is_constant(node.value, known) and _is_constant(node.slice, known)
+        return _is_constant(node.value, known, calls) and _is_constant(node.slice, known, calls)
     if isinstance(node, ast.Slice):
-        return all(_is_constant(part, known) for part in (node.lower, node.upper, node.step))
+        return all(_is_constant(part, known, calls) for part in (node.lower, node.upper, node.step))
     if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
-        return all(_is_constant(element, known) for element in node.elts)
+        return all(_is_constant(element, known, calls) for element in node.elts)
     if isinstance(node, ast.Starred):
-        return _is_constant(node.value, known)
+        return _is_constant(node.value, known, calls)
     if isinstance(node, ast.Dict):
-        return all(_is_constant(part, known) for part in (*node.keys, *node.values))
+        return all(_is_constant(part, known, calls) for part in (*node.keys, *node.values))
     if isinstance(node, ast.UnaryOp):
-        return _is_constant(node.operand, known)
+        return _is_constant(node.operand, known, calls)
     if isinstance(node, ast.BinOp):
-        return _is_constant(node.left, known) and _is_constant(node.right, known)
+        return _is_constant(node.left, known, calls) and _is_constant(node.right, known, calls)
     if isinstance(node, ast.BoolOp):
-        return all(_is_constant(value, known) for value in node.values)
+        return all(_is_constant(value, known, calls) for value in node.values)
     if isinstance(node, ast.Compare):
-        return all(_is_constant(part, known) for part in (node.left, *node.comparators))
+        return all(_is_constant(part, known, calls) for part in (node.left, *node.comparators))
     if isinstance(node, ast.IfExp):
-        return all(_is_constant(part, known) for part in (node.test, node.body, node.orelse))
+        return all(_is_constant(part, known, calls) for part in (node.test, node.body, node.orelse))
     if isinstance(node, ast.JoinedStr):
-        return all(_is_constant(value, known) for value in node.values)
+        return all(_is_constant(value, known, calls) for value in node.values)
     if isinstance(node, ast.FormattedValue):
-        return _is_constant(node.value, known) and _is_constant(node.format_spec, known)
+        return _is_constant(node.value, known, calls) and _is_constant(node.format_spec, known, calls)
     if isinstance(node, ast.Lambda):  # the body runs only when called
-        return all(_is_constant(default, known) for default in (*node.args.defaults, *node.args.kw_defaults))
-    return False  # calls, comprehensions, await, yield, :=
+        return all(_is_constant(default, known, calls) for default in (*node.args.defaults, *node.args.kw_defaults))
+    if isinstance(node, ast.Call) and calls is not None and calls.allows(node.func):
+        return (all(_is_constant(arg, known, calls) for arg in node.args)
+                and all(_is_constant(keyword.value, known, calls) for keyword in node.keywords))
+    return False  # other calls, comprehensions, await, yield, :=
+
+
+# Builtins that compute a value from their arguments and nothing else (no I/O, no student code
+# unless an argument is the student's object, which a constant argument cannot be).
+PURE_BUILTINS = frozenset({"abs", "bool", "complex", "divmod", "float", "frozenset", "int", "len", "max", "min",
+                           "pow", "range", "round", "slice", "str", "sum", "tuple"})
+
+
+@dataclasses.dataclass(frozen=True)
+class _Calls:
+    """Which callees a top-level assignment's value may call: a name or attribute chain from an
+    import of a library (not a module of the submission), or a builtin of PURE_BUILTINS, neither
+    rebound by the student."""
+
+    imported: set[str] | frozenset[str]
+    student: set[str] | frozenset[str]
+    local: set[str] | frozenset[str]  # names bound by importing a module of the submission
+    needed: set[str] | frozenset[str] = frozenset()  # names the notebook's functions and classes read
+
+    def allows(self, func: ast.expr) -> bool:
+        chain = func
+        while isinstance(chain, ast.Attribute):
+            chain = chain.value
+        if not isinstance(chain, ast.Name) or chain.id in self.student or chain.id in self.local:
+            return False
+        if chain is func and chain.id in PURE_BUILTINS and chain.id not in self.imported:
+            return True
+        return chain.id in self.imported
+
+
+
 
 
 def _is_plain_target(node: ast.AST) -> bool:
@@ -331,13 +368,16 @@ if hasattr(ast, "TypeAlias"):  # Python 3.12: type X = ... (its value is evaluat
     _DEFINITIONS += (ast.TypeAlias,)
 
 
-def is_definition(stmt: ast.stmt, known: set[str]) -> bool:
+def is_definition(stmt: ast.stmt, known: set[str], calls: "_Calls | None" = None) -> bool:
     """Whether a top-level statement runs in ``definitions`` mode (see the module docstring).
 
     ``known`` holds the names bound by the definitions before it (and builtins).
     A ``def`` always runs, changed where needed (:func:`_prepare`); a ``class``
     runs if its bases and keywords are constant expressions (the class cannot be
-    made without them); annotations are never evaluated, so they do not count."""
+    made without them); annotations are never evaluated, so they do not count.
+    With ``calls`` (top level only), an assignment whose value calls a library function
+    with constant arguments runs if it binds a name a function or class of the notebook
+    uses (``calls.needed``): ``SCALE = np.sqrt(2.0)``."""
     if isinstance(stmt, _DEFINITIONS):
         return True
     if isinstance(stmt, ast.ClassDef):
@@ -345,17 +385,32 @@ def is_definition(stmt: ast.stmt, known: set[str]) -> bool:
             _is_constant(keyword.value, known) for keyword in stmt.keywords)
     if isinstance(stmt, ast.Expr):
         return isinstance(stmt.value, ast.Constant)
-    if isinstance(stmt, ast.Assign):
-        return all(_is_plain_target(t) for t in stmt.targets) and _is_constant(stmt.value, known)
-    if isinstance(stmt, ast.AnnAssign):
-        return isinstance(stmt.target, ast.Name) and _is_constant(stmt.value, known)
+    if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+        if isinstance(stmt, ast.Assign) and not all(_is_plain_target(t) for t in stmt.targets):
+            return False
+        if isinstance(stmt, ast.AnnAssign) and not isinstance(stmt.target, ast.Name):
+            return False
+        if _is_constant(stmt.value, known):
+            return True
+        return (calls is not None and bool(bound_names(stmt) & calls.needed)
+                and _is_constant(stmt.value, known, calls))
     if isinstance(stmt, ast.If):
-        return _is_constant(stmt.test, known) and all(is_definition(s, known) for s in stmt.body + stmt.orelse)
+        return _is_constant(stmt.test, known) and all(is_definition(s, known, calls) for s in stmt.body + stmt.orelse)
     if isinstance(stmt, ast.Try):
-        handlers_ok = all(_is_constant(h.type, known) and all(is_definition(s, known) for s in h.body)
+        handlers_ok = all(_is_constant(h.type, known) and all(is_definition(s, known, calls) for s in h.body)
                           for h in stmt.handlers)
-        return handlers_ok and all(is_definition(s, known) for s in stmt.body + stmt.orelse + stmt.finalbody)
+        return handlers_ok and all(is_definition(s, known, calls)
+                                   for s in stmt.body + stmt.orelse + stmt.finalbody)
     return False
+
+
+def used_globals(tree: ast.Module) -> set[str]:
+    """Names read inside the functions, classes and lambdas of ``tree`` (bodies, defaults, decorators)."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            names.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
+    return names
 
 
 def bound_names(stmt: ast.stmt) -> set[str]:
@@ -588,6 +643,60 @@ class Plan:
     neutralized: list[dict]
     sources: dict[str, str]  # filename -> original source, for tracebacks
     changed: list[dict] = dataclasses.field(default_factory=list)
+    # definitions mode: name -> the skipped statement that would have bound it (and nothing else does)
+    unbound: dict[str, dict] = dataclasses.field(default_factory=dict)
+
+
+def statement_key(stmt: ast.stmt) -> str:
+    """A short digest of a statement's code (not of its position or comments): how the trusted
+    side recognizes a skipped statement of the course's own starter notebook."""
+    return hashlib.sha256(ast.dump(stmt).encode()).hexdigest()[:16]
+
+
+def _skip_reason(stmt: ast.stmt) -> str:
+    """Why a top-level statement is not a definition, in a few words."""
+    if isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)):
+        return "a loop"
+    if isinstance(stmt, (ast.With, ast.AsyncWith)):
+        return "a with block"
+    if isinstance(stmt, ast.If):
+        return "an if block that is not only definitions"
+    if isinstance(stmt, ast.AugAssign):
+        return "an augmented assignment"
+    if isinstance(stmt, ast.Expr):
+        return "a call, not a definition" if isinstance(stmt.value, ast.Call) else "not a definition"
+    if getattr(stmt, "value", None) is not None and any(isinstance(n, ast.Call) for n in ast.walk(stmt)):
+        return ("it calls your own code, or a library with arguments that are not constant, or no function "
+                "uses what it sets")
+    if any(isinstance(n, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)) for n in ast.walk(stmt)):
+        return "a comprehension"
+    return "not a definition"
+
+
+def _stored_names(stmt: ast.stmt) -> set[str]:
+    names = bound_names(stmt)
+    names.update(n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+    return names
+
+
+def _local_modules(path: str) -> set[str]:
+    """Modules of the submission beside the notebook (a .py file or a package folder)."""
+    try:
+        entries = os.listdir(os.path.dirname(path) or ".")
+    except OSError:
+        return set()
+    return {e[:-3] for e in entries if e.endswith(".py")} | {e for e in entries if "." not in e}
+
+
+def _dedupe(notes: list[dict]) -> list[dict]:
+    """``notes`` without repeats (same cell, line, kind and code), in order."""
+    seen, out = set(), []
+    for note in notes:
+        key = (note.get("cell"), note.get("line"), note.get("kind", ""), note.get("code"))
+        if key not in seen:
+            seen.add(key)
+            out.append(note)
+    return out
 
 
 def _first_line(lines: list[str], number: int) -> str:
@@ -602,7 +711,9 @@ def make_plan(cells: list[tuple[int, str]], *, execute: bool, path: str) -> Plan
     known = set(dir(builtins)) | set(JUPYTER_NAMES)
     imported: set[str] = set()
     student: set[str] = set()
+    local: set[str] = set()
     flags = 0
+    parsed = []  # (number, lines, tree, whole code) of each cell
     for number, original in cells:
         filename = f"{path}, cell {number}"
         plan.sources[filename] = original
@@ -612,7 +723,7 @@ def make_plan(cells: list[tuple[int, str]], *, execute: bool, path: str) -> Plan
                              for line, kind, text in replaced]
         try:
             tree = compile(source, filename, "exec", flags=flags | ast.PyCF_ONLY_AST, dont_inherit=True)
-            whole = compile(tree, filename, "exec", flags=flags, dont_inherit=True)
+            whole = compile(tree, filename, "exec", flags=flags, dont_inherit=True) if execute else None
         except SyntaxError as exc:
             line = exc.lineno or 0
             code = exc.text if exc.text is not None else _first_line(lines, line)
@@ -624,19 +735,41 @@ def make_plan(cells: list[tuple[int, str]], *, execute: bool, path: str) -> Plan
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "get_ipython":
                 plan.neutralized.append({"cell": number, "line": node.lineno, "kind": "get_ipython",
                                          "code": _first_line(lines, node.lineno)})
-        if execute:
-            plan.units.append(Unit(number, 1, whole, False, _first_line(lines, 1)))
-            flags |= _future_flags(tree.body)
-            continue
+        flags |= _future_flags(tree.body)
+        parsed.append((number, lines, tree, whole))
+    plan.neutralized = _dedupe(sorted(plan.neutralized, key=lambda note: (note["cell"], note["line"])))
+    if execute:
+        plan.units = [Unit(number, 1, whole, False, _first_line(lines, 1)) for number, lines, _, whole in parsed]
+        return plan
+    needed: set[str] = set()
+    for _, _, tree, _ in parsed:
+        needed |= used_globals(tree)
+    modules = _local_modules(path)
+    flags = 0
+    would_bind: dict[str, dict] = {}
+    for number, lines, tree, _ in parsed:
+        filename = f"{path}, cell {number}"
         for stmt in tree.body:
-            if not is_definition(stmt, known):
-                plan.skipped.append({"cell": number, "line": stmt.lineno, "code": _first_line(lines, stmt.lineno)})
+            calls = _Calls(imported=imported, student=student, local=local, needed=needed)
+            if not is_definition(stmt, known, calls):
+                why = _skip_reason(stmt)
+                missing = sorted({n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)
+                                  and isinstance(n.ctx, ast.Load) and n.id in would_bind and n.id not in known})
+                if missing:  # it needs what an earlier skipped statement would have set
+                    earlier = would_bind[missing[0]]
+                    why = (f"it uses {missing[0]}, set only by cell {earlier['cell']}, line {earlier['line']}, "
+                           "which was skipped")
+                note = {"cell": number, "line": stmt.lineno, "code": _first_line(lines, stmt.lineno),
+                        "key": statement_key(stmt), "why": why}
+                plan.skipped.append(note)
+                for name in _stored_names(stmt):
+                    would_bind[name] = note
                 continue
             notes: list[tuple[int, str]] = []
             scope = _Scope(known=known, imported=imported, student=student)  # read only, not copied
             prepared = _prepare(stmt, scope, notes)
             plan.changed += [{"cell": number, "line": line, "kind": kind, "code": _first_line(lines, line)}
-                             for line, kind in sorted(notes)]
+                             for line, kind in sorted(set(notes))]
             unit_flags = flags | _ANNOTATIONS_AS_TEXT
             try:
                 code = compile(ast.Module(body=[prepared], type_ignores=[]), filename, "exec",
@@ -650,18 +783,26 @@ def make_plan(cells: list[tuple[int, str]], *, execute: bool, path: str) -> Plan
             except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
                 # What compiled as written and not once changed (none known): the student's
                 # definition is listed as skipped rather than failing the whole notebook.
-                plan.skipped.append({"cell": number, "line": stmt.lineno, "code": _first_line(lines, stmt.lineno)})
+                plan.skipped.append({"cell": number, "line": stmt.lineno, "code": _first_line(lines, stmt.lineno),
+                                     "key": statement_key(stmt), "why": "it could not be compiled once changed"})
                 continue
             is_import = isinstance(stmt, (ast.Import, ast.ImportFrom)) and getattr(stmt, "module", "") != "__future__"
             first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", [])])
             plan.units.append(Unit(number, stmt.lineno, code, is_import, _first_line(lines, stmt.lineno),
                                    bare=bare, first=first, first_text=_first_line(lines, first)))
-            known |= bound_names(stmt)
+            names = bound_names(stmt)
+            known |= names
             more, less = _import_bindings(stmt)
             imported |= more
             student |= less
+            local |= {alias.asname or alias.name.split(".")[0] for alias in getattr(stmt, "names", ())
+                      if isinstance(stmt, ast.Import) and alias.name.split(".")[0] in modules}
+            if isinstance(stmt, ast.ImportFrom) and (stmt.level or (stmt.module or "").split(".")[0] in modules):
+                local |= more
             flags |= _future_flags([stmt])
-    plan.neutralized.sort(key=lambda note: (note["cell"], note["line"]))
+    plan.skipped = _dedupe(plan.skipped)
+    plan.changed = _dedupe(plan.changed)
+    plan.unbound = {name: note for name, note in would_bind.items() if name not in known}
     return plan
 
 
@@ -713,7 +854,8 @@ class _Guard:
     module being imported runs as it would for a ``.py`` (everything below its top-level
     code is let through)."""
 
-    def __init__(self, submission_dir: str, notebook_path: str):
+    def __init__(self, submission_dir: str, notebook_path: str, unbound: dict | None = None):
+        self.unbound = unbound or {}  # Plan.unbound: for the hint of a NameError
         self.roots = tuple({os.path.join(submission_dir, ""), os.path.join(os.path.realpath(submission_dir), "")})
         self.cells = notebook_path + ", cell "
 
@@ -752,14 +894,25 @@ def _message(exc: BaseException) -> str:
         return "<message could not be read>"
 
 
-def _failure(exc: BaseException) -> tuple[str, str]:
+def unbound_hint(exc: BaseException, unbound: dict) -> str:
+    """For a NameError naming what only a skipped statement would have bound: where that is, and why."""
+    name = getattr(exc, "name", None) if isinstance(exc, NameError) else None
+    if not isinstance(name, str) or name not in unbound:
+        return ""
+    note = unbound[name]
+    return (f"{name} is set only by cell {note['cell']}, line {note['line']} ({note['code'][:60]}), which was "
+            f"skipped in definitions-only mode: {note['why']}")
+
+
+def _failure(exc: BaseException, unbound: dict | None = None) -> tuple[str, str]:
     """(note kind, text) for why a definition could not run."""
     cause, seen = exc, 0
     while cause is not None and seen < 10:  # Python 3.11 wraps a failing __set_name__ in a RuntimeError
         if isinstance(cause, _Blocked):
             return "blocked", _message(cause)
         cause, seen = cause.__cause__ or cause.__context__, seen + 1
-    return "raised", f"{type(exc).__name__}: {_message(exc)}"[:200]
+    hint = unbound_hint(exc, unbound or {})
+    return "raised", f"{type(exc).__name__}: {_message(exc)}"[:200] + (f" ({hint})" if hint else "")
 
 
 def run_definition(unit: Unit, namespace: dict, guard: _Guard, report: dict) -> None:
@@ -777,18 +930,18 @@ def run_definition(unit: Unit, namespace: dict, guard: _Guard, report: dict) -> 
         return
     except ImportError as exc:
         if not unit.is_import:
-            kind, text = _failure(exc)
+            kind, text = _failure(exc, guard.unbound)
         else:
             report["failed_imports"].append({"cell": unit.cell, "line": unit.line, "code": unit.text,
                                              "error": _message(exc)})
             return
     except (_Blocked, Exception) as exc:
-        kind, text = _failure(exc)
+        kind, text = _failure(exc, guard.unbound)
     if unit.bare is not None:
         try:
             guard.run(unit.bare, namespace)
         except (_Blocked, Exception) as exc:
-            kind, text = _failure(exc)
+            kind, text = _failure(exc, guard.unbound)
         else:
             text = f"applying them would run your code: {text}" if kind == "blocked" else text
             report["failed"].append({"cell": unit.cell, "line": unit.first, "code": unit.first_text,
@@ -898,7 +1051,7 @@ def _start(worker, message: dict) -> dict:
     sys.modules[name] = module
     _remember_sources(plan)
     worker.notebook_session = _Session(name=name, plan=plan, module=module, report=report, execute=execute,
-                                       guard=_Guard(worker.submission_dir, path))
+                                       guard=_Guard(worker.submission_dir, path, plan.unbound))
     # The code of each unit is quoted only for a notebook of a sane size (the reply stays small).
     quote = len(plan.units) <= MAX_QUOTED_UNITS
     return {"units": [[u.cell, u.line, u.text[:UNIT_CHARS] if quote else ""] for u in plan.units]}
@@ -916,12 +1069,38 @@ def _run_step(worker, index) -> dict:
     return {"ran": index}
 
 
+class _Hinting:
+    """What the worker calls into when some names were bound only by skipped statements: the
+    module, whose functions, when a call raises NameError for one of those names, add to its
+    message where the skipped statement is and why it was skipped."""
+
+    def __init__(self, module: types.ModuleType, unbound: dict):
+        self._module, self._unbound = module, unbound
+
+    def __getattr__(self, name: str):
+        value = getattr(self._module, name)
+        if not isinstance(value, types.FunctionType):
+            return value
+        unbound = self._unbound
+
+        def call(*args, **kwargs):
+            try:
+                return value(*args, **kwargs)
+            except NameError as exc:
+                hint = unbound_hint(exc, unbound)
+                if hint and exc.args and isinstance(exc.args[0], str) and hint not in exc.args[0]:
+                    exc.args = (f"{exc.args[0]} ({hint})", *exc.args[1:])
+                raise
+
+        return call
+
+
 def _finish(worker) -> dict:
     session = getattr(worker, "notebook_session", None)
     if session is None:
         return {"error": {"kind": "protocol", "type": "", "message": "no notebook is being imported", "where": []}}
     module = session.module
-    worker.module = module
+    worker.module = _Hinting(module, session.guard.unbound) if session.guard.unbound else module
     functions = sorted(n for n, v in vars(module).items() if callable(v) and not n.startswith("_")
                        and JUPYTER_NAMES.get(n) is not v)
     return {"ok": functions, "notebook": _capped(session.report)}
@@ -952,6 +1131,8 @@ class Note:
     code: str
     kind: str = ""
     error: str = ""
+    key: str = ""  # skipped statements: statement_key() of its code
+    why: str = ""  # skipped statements: why it is not a definition
 
 
 @dataclasses.dataclass(frozen=True)
@@ -1019,15 +1200,18 @@ class Report:
                        "cells, not markdown cells",
         }[kind]
 
-    def feedback(self, module: str) -> str:
-        """What was skipped, changed or neutralized, for the student ("" if nothing was)."""
+    def feedback(self, module: str, starter_keys: frozenset[str] = frozenset()) -> str:
+        """What was skipped, changed or neutralized, for the student ("" if nothing was).
+        Skipped statements that are in the course's starter notebook (``starter_keys``) are not listed."""
         name = f"{module}{EXTENSION}"
         parts = []
-        if self.mode == "definitions" and self.skipped_total:
-            parts.append(f"{name}: only definitions were run (imports, def, class and assignments of "
-                         f"constants); these {self.skipped_total} top-level statements were skipped, and "
+        skipped = tuple(note for note in self.skipped if not (note.key and note.key in starter_keys))
+        total = self.skipped_total - (len(self.skipped) - len(skipped))
+        if self.mode == "definitions" and total > 0:
+            parts.append(f"{name}: only definitions were run (imports, def, class, assignments of "
+                         f"constants); these {total} top-level statements were skipped, and "
                          "your functions must not depend on them:")
-            parts += _listed(self.skipped, self.skipped_total)
+            parts += _listed(skipped, total)
         elif self.mode == "execute":
             parts.append(f"{name}: every code cell was run in order.")
         if self.mode == "definitions" and self.changed_total:
@@ -1074,9 +1258,15 @@ def _notes(raw) -> tuple[Note, ...]:
         kind = entry.get("kind", "")
         if kind and kind not in NOTE_KINDS:
             raise ValueError("unknown note kind")
-        notes.append(Note(cell=_count(entry.get("cell")), line=_count(entry.get("line")),
-                          code=escape(_text(entry.get("code", "")), CODE_CHARS), kind=kind,
-                          error=escape(_text(entry.get("error", "")), 200)))
+        key = _text(entry.get("key", ""))
+        if not re.fullmatch(r"[0-9a-f]{0,16}", key):
+            raise ValueError("not a statement key")
+        note = Note(cell=_count(entry.get("cell")), line=_count(entry.get("line")),
+                    code=escape(_text(entry.get("code", "")), CODE_CHARS), kind=kind,
+                    error=escape(_text(entry.get("error", "")), 300), key=key,
+                    why=escape(_text(entry.get("why", "")), 120))
+        if note not in notes:  # the same line is listed once
+            notes.append(note)
     return tuple(notes)
 
 
@@ -1088,6 +1278,8 @@ def _listed(notes: tuple[Note, ...], total: int) -> list[str]:
             text += f"   [{NOTE_KINDS[note.kind]}]"
         if note.error:
             text += f"   ({note.error})"
+        if note.why:
+            text += f"   ({note.why})"
         lines.append(text)
     if total > len(lines):
         lines.append(f"    ... and {total - len(lines)} more")
@@ -1175,14 +1367,58 @@ class NotebookSandbox(Sandbox):
                             f"({escape(str(stop.cause), 300)}), after {self.import_restarts} restarts of the import")
         return self.stopped
 
+    def starter_keys(self, module: str) -> frozenset[str]:
+        """Keys of the top-level statements of the course's own starter notebook
+        (``assignments/<a>/<module>.ipynb`` of the course whose ``solutions/`` the worker may not see)."""
+        for hidden in self.hidden_paths:
+            if hidden.name == "solutions":
+                for starter in sorted((hidden.parent / "assignments").glob(f"*/{module}{EXTENSION}")):
+                    return starter_keys(str(starter))
+        return frozenset()
+
+    def fall_back(self, stop: "_MissingLibrary") -> None:
+        """--execute: a cell's import failed (a library the grader lacks): grade the definitions only."""
+        self.execute = False
+        self.fallback = (f"cell {stop.cell} raised {stop.error}; the grader does not have that library, so "
+                         "the notebook's definitions only were graded.")
+
     def feedback(self, module: str) -> str:
         """Notes for the result's output: the fallback, interrupted definitions, the report's notes."""
         name = f"{module}{EXTENSION}"
         parts = [f"{name}: {self.fallback}"] if self.fallback else []
         parts += [f"{name}: {text}" for text in self.interrupted]
         if self.report is not None:
-            parts.append(self.report.feedback(module))
+            parts.append(self.report.feedback(module, self.starter_keys(module)))
         return "\n".join(part for part in parts if part)
+
+
+@functools.lru_cache(maxsize=16)
+def starter_keys(path: str) -> frozenset[str]:
+    """:func:`statement_key` of each top-level statement of a notebook of the course (trusted)."""
+    keys = set()
+    try:
+        with open(path, "rb") as f:
+            cells = read_cells(f.read())
+    except (OSError, NotebookProblem):
+        return frozenset()
+    for _, source in cells:
+        try:
+            tree = ast.parse(neutralize(source)[0])
+        except (SyntaxError, ValueError):
+            continue
+        keys.update(statement_key(stmt) for stmt in tree.body)
+    return frozenset(keys)
+
+
+class _MissingLibrary(Exception):
+    """--execute: a cell raised ImportError (``import matplotlib`` where it is not installed)."""
+
+    def __init__(self, cell: int, error: str):
+        super().__init__(error)
+        self.cell, self.error = cell, error
+
+
+IMPORT_ERRORS = ("ModuleNotFoundError", "ImportError")
 
 
 def _plan_units(reply) -> list[tuple[int, int, str]] | None:
@@ -1238,6 +1474,10 @@ class _NotebookWorker:
             try:
                 reply, reply_blobs = self._import(message, timeout)
                 break
+            except _MissingLibrary as stop:
+                self._notebook.fall_back(stop)
+                self._restart()
+                continue
             except _Interrupted as stop:
                 if not self._notebook.recover(stop, timeout):
                     # The import fails as it would for a .py, in words that name the cell.
@@ -1271,6 +1511,10 @@ class _NotebookWorker:
             except (WorkerTimeout, WorkerDied) as exc:
                 raise _Interrupted(index, cell, line, code, exc) from None
             if not isinstance(reply, dict) or reply.get("ran") != index:
+                error = reply.get("error") if isinstance(reply, dict) else None
+                if execute and isinstance(error, dict) and error.get("type") in IMPORT_ERRORS:
+                    text = escape(_text(error.get("message", "")) if isinstance(error.get("message"), str) else "", 200)
+                    raise _MissingLibrary(cell, f"{error['type']}: {text}")
                 return reply, reply_blobs  # the error that stops the import
         # No student code runs here: it only lists the module's functions.
         return self._inner.request({**base, "notebook_step": "finish"},

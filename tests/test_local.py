@@ -6,6 +6,7 @@ import marshal
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -280,3 +281,39 @@ def test_local_refuses_a_public_rubric_that_names_files_outside_the_folder(stude
     assert run.exit_code == 2, run.output
     assert "../secret.txt: public_rubric.json names a file outside the folder" in run.output
     assert outside.read_text() == "the TA's notes"
+
+
+# -- choosing between layers.py and layers.ipynb -------------------------------------
+
+def test_a_release_gives_the_starter_py_and_notebook_the_same_modification_time(layers_release):
+    py, notebook = layers_release / "layers.py", layers_release / "layers.ipynb"
+    assert py.stat().st_mtime_ns == notebook.stat().st_mtime_ns
+
+
+def test_in_an_untouched_release_copy_grade_local_checks_the_py(student_copy):
+    run = grade_local()
+    assert "public tests of layers.py" in run.output, run.output
+    assert "layers.ipynb changed after layers.py" not in run.output
+    assert "neither layers.py nor layers.ipynb changed after the other" in run.output
+
+
+@pytest.mark.parametrize("released_order", ["py_first", "notebook_first"])
+def test_times_a_release_or_an_unzip_wrote_moments_apart_count_as_unchanged(student_copy, released_order):
+    py, notebook = student_copy / "layers.py", student_copy / "layers.ipynb"
+    first, second = (py, notebook) if released_order == "py_first" else (notebook, py)
+    os.utime(first, ns=(1_700_000_000_000_000_000,) * 2)
+    os.utime(second, ns=(1_700_000_000_900_000_000,) * 2)  # 0.9 s later: written by one tool, not edited
+    assert local.choose_file(local.locate(student_copy)[0], None)[0].name == "layers.py"
+
+
+def test_grade_local_checks_the_notebook_the_student_saved_last(student_copy):
+    shutil.copyfile(REFERENCE, student_copy / "layers.py")
+    os.utime(student_copy / "layers.py", ns=(1_700_000_000_000_000_000,) * 2)
+    os.utime(student_copy / "layers.ipynb", ns=(1_700_000_100_000_000_000,) * 2)  # saved 100 s later
+    assert local.choose_file(local.locate(student_copy)[0], None)[0].name == "layers.ipynb"
+
+
+def test_a_time_in_the_future_is_not_one_the_students_editor_set(student_copy):
+    future = time.time_ns() + 3600 * 10 ** 9  # a release built on a machine whose clock runs ahead
+    os.utime(student_copy / "layers.ipynb", ns=(future, future))
+    assert local.choose_file(local.locate(student_copy)[0], None)[0].name == "layers.py"

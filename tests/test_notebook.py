@@ -175,6 +175,7 @@ def test_a_magic_inside_a_function_becomes_pass_so_the_function_still_compiles()
     ("relu = lambda x: np.maximum(0, x)", True), ("x: float = 0.5", True), ('"""a docstring"""', True),
     ("try:\n    import numba\nexcept ImportError:\n    numba = None", True),
     ("train(net)", False), ("print('hi')", False), ("rng = np.random.default_rng(0)", False),
+    ("SCALE = np.sqrt(2.0)", False),  # a call: only with the library-call rule (test below)
     ("W = np.zeros((3, 3))", False), ("for i in range(10):\n    pass", False), ("EPS += 1", False),
     ("table[0] = 1", False), ("SQUARES = [i * i for i in (1, 2)]", False), ("X = UNDEFINED + 1", False),
     ("if __name__ == '__main__':\n    main()", False), ("with open('f') as f:\n    pass", False),
@@ -187,6 +188,89 @@ def test_what_counts_as_a_definition(statement, runs):
     known = {"np", "EPS", "g"} | set(dir(builtins))
     stmt = ast.parse(statement).body[0]
     assert notebook.is_definition(stmt, known) is runs
+
+
+@pytest.mark.parametrize("statement,runs", [
+    ("SCALE = np.sqrt(2.0)", True), ("EPS = float(np.power(10.0, -12))", True), ("rng = np.random.default_rng(0)", True),
+    ("SCALE = np.sqrt(np.pi * 2)", True), ("N = len((1, 2))", True),
+    ("SCALE = np.sqrt(UNDEFINED)", False),  # arguments must be constant expressions
+    ("SCALE = make_scale()", False),  # the student's own function
+    ("SCALE = helpers.scale(2)", False),  # a module of the submission
+    ("SCALE = np.sqrt(make_scale())", False), ("UNUSED = np.sqrt(2.0)", False),  # no function reads it
+    ("SCALE = print(2)", False), ("SCALE = open('f')", False),  # builtins that are not pure
+])
+def test_a_library_call_with_constant_arguments_runs_if_a_function_uses_the_name(statement, runs):
+    known = {"np", "make_scale", "helpers"} | set(dir(builtins))
+    calls = notebook._Calls(imported={"np", "helpers"}, student={"make_scale"}, local={"helpers"},
+                            needed={"SCALE", "EPS", "rng", "N"})
+    stmt = ast.parse(statement).body[0]
+    assert notebook.is_definition(stmt, known, calls) is runs
+
+
+def test_a_constant_from_a_library_call_grades_like_the_py_and_a_skipped_one_is_named(tmp_path):
+    cells = top_level_cells(REFERENCE)
+    relu = next(i for i, c in enumerate(cells) if c.source.startswith("def relu_forward"))
+    cells[relu] = code("SCALE = np.sqrt(4.0) / 2\n\ndef relu_forward(x):\n    return np.maximum(0, x) * SCALE, x")
+    document = grade(write(tmp_path / "layers.ipynb", cells))
+    assert scores(document) == full_marks(document), document["output"]
+    assert "SCALE = np.sqrt" not in document["output"]
+
+
+def test_a_definition_needing_a_skipped_statement_names_it(tmp_path):
+    cells = [*top_level_cells(REFERENCE), code("base = make_base()"), code("class Net(base):\n    pass")]
+    document = grade(write(tmp_path / "layers.ipynb", cells))
+    assert scores(document) == full_marks(document), document["output"]
+    n = len(cells)
+    assert f"cell {n}, line 1: class Net(base):   (it uses base, set only by cell {n - 1}, line 1, which was skipped)" \
+        in document["output"]
+
+
+def test_a_nameerror_hint_names_the_skipped_statement():
+    plan = notebook.make_plan([(1, "import numpy as np\nfor i in range(3):\n    STEP = i"), (2, "x = 1")],
+                              execute=False, path="/nonexistent/layers.ipynb")
+    try:
+        exec("STEP", {})
+    except NameError as exc:
+        hint = notebook.unbound_hint(exc, plan.unbound)
+    assert hint == ("STEP is set only by cell 1, line 2 (for i in range(3):), which was skipped in "
+                    "definitions-only mode: a loop")
+
+
+def test_a_decorator_and_a_default_that_name_a_skipped_statement_do_not_sink_the_module(tmp_path):
+    cells = [*top_level_cells(REFERENCE), code("timer = make_timer()\nCONFIG = load_config()"),
+             code("@timer\ndef demo(config=CONFIG):\n    return config")]
+    document = grade(write(tmp_path / "layers.ipynb", cells))
+    assert scores(document) == full_marks(document), document["output"]
+    assert "decorator not applied" in document["output"] and "default value computed" in document["output"]
+
+
+def test_a_colab_interact_notebook_scores_full_marks(tmp_path):
+    cells = [code("!pip install -q ipywidgets\nfrom google.colab import drive\ndrive.mount('/content/drive')"),
+             code("%matplotlib inline\nimport matplotlib.pyplot as plt\nfrom ipywidgets import interact"),
+             *top_level_cells(REFERENCE),
+             code("@interact(alpha=(0.0, 1.0))\ndef plot(alpha=0.1):\n    plt.plot(leaky_relu_forward(np.ones(3), alpha)[0])")]
+    for execute in (False, True):
+        document = grade(write(tmp_path / "layers.ipynb", cells), execute_notebook=execute)
+        assert scores(document) == full_marks(document), document["output"]
+
+
+def test_repeated_skipped_lines_are_listed_once():
+    plan = notebook.make_plan([(1, "import numpy as np\na = f(); b = f(); c = f(); d = f()")],
+                              execute=False, path="/nonexistent/layers.ipynb")
+    assert [(n["cell"], n["line"]) for n in plan.skipped] == [(1, 2)]
+
+
+def test_skipped_statements_of_the_course_starter_notebook_are_not_listed(tmp_path):
+    starter = nbformat.read(REPO / "assignments" / "layers" / "layers.ipynb", as_version=4)
+    completed = completed_notebook("layers")
+    completed.cells.append(code("print('my own demo')"))
+    document = grade(notebook_submission(tmp_path / "submission", "layers", completed))
+    assert scores(document) == full_marks(document), document["output"]
+    demo = next(c.source for c in starter.cells if c.cell_type == "code" and c.source.startswith("# A small demo"))
+    assert "x = np.array([[-2.0, 0.0, 3.0]])" in demo  # the starter's demo cell, kept by the student
+    assert "these 1 top-level statements were skipped" in document["output"], document["output"]
+    assert "print('my own demo')" in document["output"]
+    assert "relu_forward(x)" not in document["output"]
 
 
 def test_a_report_from_the_worker_is_checked_and_escaped():
@@ -234,10 +318,18 @@ def test_an_import_that_fails_is_skipped_and_listed_and_the_rest_grades(tmp_path
     assert ("these imports failed and were skipped:\n    cell 1, line 2: import nngrade_no_such_module as "
             "plotting   (No module named 'nngrade_no_such_module')") in document["output"]
     assert "line 3" not in document["output"]
+    # --execute: a library the grader lacks (matplotlib, google.colab) is not the student's fault
     executed = grade(write(tmp_path / "layers.ipynb", cells), execute_notebook=True)
-    assert executed["score"] == 0
-    assert ("importing layers.ipynb raised ModuleNotFoundError: No module named 'nngrade_no_such_module' "
-            "(in layers.ipynb, cell 1, line 2)") in executed["output"]
+    assert scores(executed) == full_marks(executed), executed["output"]
+    assert ("layers.ipynb: cell 1 raised ModuleNotFoundError: No module named 'nngrade_no_such_module'; the "
+            "grader does not have that library, so the notebook's definitions only were graded.") in executed["output"]
+
+
+def test_in_execute_mode_an_import_error_of_a_later_cell_also_falls_back_to_the_definitions(tmp_path):
+    cells = [*top_level_cells(REFERENCE), code("from google.colab import drive\ndrive.mount('/content/drive')")]
+    executed = grade(write(tmp_path / "layers.ipynb", cells), execute_notebook=True)
+    assert scores(executed) == full_marks(executed), executed["output"]
+    assert f"cell {len(cells)} raised ModuleNotFoundError" in executed["output"]
 
 
 def test_notebook_alone_in_a_folder_and_in_a_zip_grade_alike(tmp_path):
@@ -353,13 +445,16 @@ def test_stored_outputs_and_metadata_claiming_full_marks_are_ignored(tmp_path):
 def test_a_function_relying_on_skipped_top_level_code_fails_and_the_skip_is_listed(tmp_path):
     cells = top_level_cells(REFERENCE)
     relu = next(i for i, c in enumerate(cells) if c.source.startswith("def relu_forward"))
-    cells[relu] = code("SCALE = float('1')\n\ndef relu_forward(x):\n    return np.maximum(0, x) * SCALE, x")
+    cells[relu] = code("def one():\n    return 1.0\n\nSCALE = one()\n\n"
+                       "def relu_forward(x):\n    return np.maximum(0, x) * SCALE, x")
     path = write(tmp_path / "layers.ipynb", cells)
     document = grade(path)
     assert scores(document)["relu_forward"] == 0
-    assert "NameError: name 'SCALE' is not defined" in next(
-        t["output"] for t in document["tests"] if t["extra_data"]["item"] == "relu_forward")
-    assert f"cell {relu + 1}, line 1: SCALE = float('1')" in document["output"]
+    item = next(t["output"] for t in document["tests"] if t["extra_data"]["item"] == "relu_forward")
+    assert "NameError: name 'SCALE' is not defined" in item
+    # the call-time NameError says which skipped statement would have set it, and why it was skipped
+    assert f"SCALE is set only by cell {relu + 1}, line 4 (SCALE = one()), which was skipped" in item
+    assert f"cell {relu + 1}, line 4: SCALE = one()" in document["output"]
     executed = grade(path, execute_notebook=True)  # --execute runs the call too
     assert scores(executed)["relu_forward"] == full_marks(executed)["relu_forward"], executed["output"]
     assert "every code cell was run in order" in executed["output"]
