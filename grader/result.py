@@ -97,7 +97,8 @@ def build(*, rubric: Rubric, outcomes: list[Outcome], provenance: dict, executio
         if o.status == "grader_error":
             grader_errors.append(o.message)
     score = sum(t["score"] for t in tests)
-    status = "grader_error" if grader_errors else "graded"
+    # submission_error: nothing could be graded, and that is the student's doing (the reason is in output).
+    status = "grader_error" if grader_errors else ("submission_error" if submission_problem else "graded")
     summary = f"{_points(score)}/{_points(rubric.max_score)} points"
     if submission_problem:
         summary += f". Your submission could not be graded: {submission_problem}"

@@ -64,9 +64,10 @@ def test_hang_memory_bomb_and_os_exit_cost_only_their_own_students(tmp_path):
     assert sorted(table) == ["alice", "bob", "carol", "dave", "erin", "frank"]
     assert sorted(p.name for p in (out / "results").iterdir()) == sorted(f"{s}.json" for s in table)
     documents = {s: json.loads((out / "results" / f"{s}.json").read_text()) for s in table}
-    for document in documents.values():
+    for student, document in documents.items():
         result.validate(document)
-        assert document["extra_data"]["status"] == "graded"
+        # erin's file kills its worker at import: nothing could be graded, and that is hers to fix
+        assert document["extra_data"]["status"] == ("submission_error" if student == "erin" else "graded")
     full = full_marks(documents["alice"])
     assert scores(documents["alice"]) == full
     assert scores(documents["bob"]) == {**full, "affine_backward_dw": 0}

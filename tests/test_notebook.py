@@ -356,7 +356,7 @@ def test_invalid_json_is_reported_as_not_a_valid_notebook(tmp_path):
     path = tmp_path / "layers.ipynb"
     path.write_text('{"cells": [{"cell_type": "code", "source": "def f(): pass"}\n')  # cut short
     document = grade(path)
-    assert document["score"] == 0 and document["extra_data"]["status"] == "graded"
+    assert document["score"] == 0 and document["extra_data"]["status"] == "submission_error"
     assert "layers.ipynb is not a valid notebook: it is not valid JSON (line 2, column 1" in document["output"]
 
 
@@ -682,7 +682,7 @@ def test_a_notebook_that_hangs_in_three_definitions_fails_after_two_restarts_nam
     write(folder / "layers.ipynb", [*top_level_cells(REFERENCE), code("import slow0\nimport slow1\nimport slow2")])
     document = grade(folder, sandbox_backend="subprocess", limits=limits)
     n = len(top_level_cells(REFERENCE)) + 1
-    assert document["score"] == 0 and document["extra_data"]["status"] == "graded"
+    assert document["score"] == 0 and document["extra_data"]["status"] == "submission_error"
     assert (f"layers.ipynb: cell {n}, line 3 (import slow2) did not finish within the import time limit (an "
             "infinite loop or a long computation?), after 2 restarts of the import") in document["output"]
 

@@ -143,12 +143,12 @@ def test_submission_problem_zeroes_every_item_and_appears_in_the_output():
         assert test["score"] == 0 and test["status"] == "failed"
         assert test["output"] == problem
         assert test["extra_data"]["outcome"] == "failed"
-    assert document["extra_data"]["status"] == "graded"
+    assert document["extra_data"]["status"] == "submission_error"  # a TA can filter on it
 
 
 def test_submission_problem_with_no_tests_run_is_not_a_grader_error():
     document = build([], submission_problem="layers.py does not compile")
-    assert document["extra_data"]["status"] == "graded"
+    assert document["extra_data"]["status"] == "submission_error"
     assert document["extra_data"]["grader_errors"] == []
 
 
