@@ -19,6 +19,7 @@ Elsewhere :func:`create` returns None and the sandbox falls back to rlimits (see
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
 import signal
@@ -93,26 +94,45 @@ class Cgroup:
             time.sleep(0.01)
 
     def remove(self) -> None:
-        """Kill what is left and delete the folders (a folder still busy after 2 s is left behind)."""
+        """Kill what is left and delete the folders. A folder still busy after a short wait
+        (a killed process not yet reaped by its new parent) is deleted later, by the next
+        :func:`create` or at exit, so neither a kill waits for it nor folders pile up."""
         self.kill()
-        deadline = time.monotonic() + 2
-        for folder in self.folders:
-            while True:
-                try:
-                    folder.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        break
-                    time.sleep(0.02)
+        deadline = time.monotonic() + 0.2
+        left = list(self.folders)
+        while left:
+            left = [folder for folder in left if not _rmdir(folder)]
+            if not left or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        if left and not _pending:
+            atexit.register(_remove_pending)  # once per batch of leftovers; harmless if repeated
+        _pending.extend(left)
+
+
+_pending: list[Path] = []
+
+
+def _rmdir(folder: Path) -> bool:
+    """True once ``folder`` is gone."""
+    try:
+        folder.rmdir()
+        return True
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+
+
+def _remove_pending() -> None:
+    _pending[:] = [folder for folder in _pending if not _rmdir(folder)]
 
 
 def create(*, memory_bytes: int, processes: int) -> Cgroup | None:
     """A new cgroup with these caps, or None where none can be made here."""
     if not ROOT.is_dir():
         return None
+    _remove_pending()
     own = _own_paths()
     name = f"nngrade-{os.getpid()}-{next(_counter)}"
     return _create_v2(own, name, memory_bytes, processes) or _create_v1(own, name, memory_bytes, processes)

@@ -234,3 +234,20 @@ def test_as_root_no_hostile_fixture_leaves_a_file_anywhere_on_the_host(grade_fix
         assert document["extra_data"]["sandbox"] == "bwrap"
     stray = _stray_files(stamp, skip, grader_folders)
     assert stray == [], f"files written outside the worker's scratch folder: {stray[:10]}"
+
+
+@needs_cgroup
+def test_no_cgroup_of_a_grading_process_is_left_behind_after_it_exits(tmp_path):
+    """Killed workers may not be reaped at once; their cgroups are removed later, never piled up."""
+    import subprocess
+    from conftest import stage_fixture
+    folder = stage_fixture("infinite_loop_in_relu_forward.py", tmp_path)
+    script = (f"import sys, os, warnings; warnings.simplefilter('ignore'); sys.path.insert(0, {str(REPO)!r})\n"
+              "from grader import api\nfrom grader.limits import DEFAULT_LIMITS\n"
+              f"api.run(submission={str(folder)!r}, assignment='layers', course={str(REPO)!r}, seed=1,\n"
+              "        limits=DEFAULT_LIMITS.replace(call_timeout=1, import_timeout=5))\n"
+              "print(os.getpid())\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    pid = done.stdout.strip().splitlines()[-1]
+    assert list(Path("/sys/fs/cgroup").glob(f"*/**/nngrade-{pid}-*")) == []
