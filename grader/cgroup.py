@@ -128,6 +128,22 @@ def _remove_pending() -> None:
     _pending[:] = [folder for folder in _pending if not _rmdir(folder)]
 
 
+def _sweep(parent: Path) -> None:
+    """Delete the cgroups that graders which have since exited left below ``parent``
+    (a pool process ends with os._exit, so its exit handlers never run)."""
+    try:
+        names = [p.name for p in parent.iterdir() if p.name.startswith("nngrade-")]
+    except OSError:
+        return
+    for name in names:
+        try:
+            os.kill(int(name.split("-")[1]), 0)
+        except ProcessLookupError:
+            _rmdir(parent / name)  # fails harmlessly while a process is still in it
+        except (ValueError, IndexError, PermissionError):
+            continue
+
+
 def create(*, memory_bytes: int, processes: int) -> Cgroup | None:
     """A new cgroup with these caps, or None where none can be made here."""
     if not ROOT.is_dir():
@@ -145,6 +161,7 @@ def _create_v2(own: dict[str, str], name: str, memory_bytes: int, processes: int
         if not (mount / "cgroup.controllers").is_file():
             continue
         folder = mount / own[""].lstrip("/") / name
+        _sweep(folder.parent)
         try:
             folder.mkdir()
         except OSError:
@@ -165,6 +182,8 @@ def _create_v1(own: dict[str, str], name: str, memory_bytes: int, processes: int
     memory = ROOT / "memory" / own["memory"].lstrip("/") / name
     pids = ROOT / "pids" / own["pids"].lstrip("/") / name
     made: list[Path] = []
+    for folder in (memory, pids):
+        _sweep(folder.parent)
     try:
         for folder in (memory, pids):
             folder.mkdir()
