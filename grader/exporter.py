@@ -20,13 +20,12 @@ import csv
 import dataclasses
 import io
 import json
-from importlib import metadata, resources
+from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
-import jsonschema
-
-from grader import schema, terminal
+from grader import gradebook, schema, terminal
+from grader.storage import write_atomically
 
 GROUP = "nngrade.exporters"
 
@@ -225,7 +224,7 @@ def _grades_csv_ids(path: Path) -> set[str] | None:
         if len(row) > column:
             # grades.csv writes an id starting with = + - @ tab or CR with a leading ' (grader.gradebook)
             cell = row[column]
-            ids.add(cell[1:] if cell.startswith("'") and cell[1:2] in ("=", "+", "-", "@", "\t", "\r") else cell)
+            ids.add(cell[1:] if cell.startswith("'") and cell[1:].startswith(gradebook.FORMULA_STARTS) else cell)
     return ids
 
 
@@ -242,12 +241,15 @@ def read_csv(path: Path, *, what: str) -> list[list[str]]:
     return rows
 
 
-def write_csv(path: Path, rows: list[list]) -> None:
-    from grader.storage import write_atomically
-
+def csv_lines(rows: list[list]) -> str:
+    """Rows as an LMS's CSV import reads them (CRLF line ends, minimal quoting)."""
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerows(rows)
-    write_atomically(Path(path), buffer.getvalue())
+    return buffer.getvalue()
+
+
+def write_csv(path: Path, rows: list[list]) -> None:
+    write_atomically(Path(path), csv_lines(rows))
 
 
 def points(value: float) -> str:
@@ -256,12 +258,6 @@ def points(value: float) -> str:
     return text or "0"
 
 
-def load_schema(name: str) -> dict:
-    """A schema of grader/schemas/ that grader.schema does not list (the exporters' own)."""
-    return json.loads(resources.files("grader").joinpath("schemas", f"{name}.schema.json").read_text("utf-8"))
-
-
 def schema_errors(name: str, document: object) -> list[str]:
-    validator = jsonschema.Draft202012Validator(load_schema(name), format_checker=jsonschema.FormatChecker())
-    return [("/" + "/".join(str(p) for p in e.absolute_path)) + f": {e.message}"
-            for e in sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))]
+    """Violations of an exporter's schema, ``format`` keywords checked (see :func:`grader.schema.errors`)."""
+    return schema.errors(name, document, formats=True)

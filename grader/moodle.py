@@ -23,8 +23,9 @@ import io
 import re
 from pathlib import Path
 
-from grader.exporter import (Exporter, ExportError, Option, Report, points, read_batch, read_csv, schema_errors,
-                             write_csv)
+from grader.exporter import (Exporter, ExportError, Option, Report, csv_lines, points, read_batch, read_csv,
+                             schema_errors)
+from grader.storage import write_atomically
 
 # Moodle's "Map to" field -> the column title written (Moodle's own export titles).
 IDENTIFIERS = {"useremail": "Email address", "useridnumber": "ID number", "userid": "User ID"}
@@ -98,19 +99,13 @@ def export(*, batch: Path, participants: Path, output: Path, identifier: str = "
     unknown = sorted(set(results.results) - seen)
     if unknown:
         notes.append(f"{len(unknown)} result(s) for students not among the participants: {', '.join(unknown)}")
-    text = _text(out)
+    text = csv_lines(out)
     problems = check_import(text, identifier=field)
     if problems:  # a bug of ours, or participants data Moodle would refuse
         raise ExportError("the Moodle CSV would not import:\n  " + "\n  ".join(problems))
-    write_csv(Path(output), out)
+    write_atomically(Path(output), text)
     notes.insert(0, f"in Moodle, map from {IDENTIFIERS[field]!r} to {field!r} and {item!r} to the grade item")
     return Report(Path(output), len(out) - 1, notes)
-
-
-def _text(rows: list[list[str]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
-    return buffer.getvalue()
 
 
 def parse(text: str) -> dict:

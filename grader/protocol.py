@@ -279,11 +279,7 @@ def _read_exact(stream: BinaryIO, n: int) -> bytearray | None:
     buffer = bytearray(n)
     view, done = memoryview(buffer), 0
     while done < n:
-        got = stream.readinto(view[done:]) if hasattr(stream, "readinto") else None
-        if got is None:  # a stream without readinto (or a non-blocking one with nothing yet)
-            chunk = stream.read(n - done)
-            got = len(chunk) if chunk else 0
-            view[done:done + got] = chunk or b""
+        got = stream.readinto(view[done:])  # binary files, pipes and BytesIO all have it
         if not got:
             if done == 0:
                 return None

@@ -226,8 +226,10 @@ def _mask(path: str) -> list[str]:
     return ["--ro-bind", "/dev/null", path]
 
 
-def _python_roots() -> list[str]:
-    """Directories the interpreter and its packages live in (bound read-only in bwrap)."""
+@functools.lru_cache(maxsize=1)
+def _python_roots() -> tuple[str, ...]:
+    """Directories the interpreter and its packages live in (bound read-only in bwrap);
+    cached, as they do not move while the grader runs."""
     roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
              str(Path(os.path.realpath(sys.executable)).parent.parent)}
     roots.update(site.getsitepackages())
@@ -235,7 +237,7 @@ def _python_roots() -> list[str]:
     roots.add(str(Path(numpy.__file__).resolve().parent.parent))
     existing = sorted(r for r in {os.path.realpath(r) for r in roots} if os.path.isdir(r))
     # keep only the outermost of nested roots
-    return [r for r in existing if not any(r != o and r.startswith(o.rstrip(os.sep) + os.sep) for o in existing)]
+    return tuple(r for r in existing if not any(r != o and r.startswith(o.rstrip(os.sep) + os.sep) for o in existing))
 
 
 class Sandbox:
@@ -274,7 +276,7 @@ class Sandbox:
     def bound_folders(self) -> list[str]:
         """Host folders visible inside the bwrap sandbox (resolved), besides the submission and /scratch."""
         folders = [os.path.realpath(d) for d in SYSTEM_DIRS + ETC_FILES if os.path.exists(d)]
-        return folders + _python_roots() + [str(GRADER_PACKAGE)]
+        return folders + list(_python_roots()) + [str(GRADER_PACKAGE)]
 
     def command(self, workdir: str, *, seccomp_fd: int | None = None) -> tuple[list[str], str, str]:
         """(argv, submission dir as the worker sees it, workdir as the worker sees it)."""
@@ -304,7 +306,7 @@ class Sandbox:
         # Masks go in two rounds: a secret folder under a system folder is masked before the
         # Python and grader binds (so a venv inside it is bound again on top of the mask);
         # one under a Python folder is masked after them.
-        late = [r.rstrip("/") + "/" for r in roots + [str(GRADER_PACKAGE)]]
+        late = [r.rstrip("/") + "/" for r in (*roots, str(GRADER_PACKAGE))]
         masks = self.masked_paths()
         for hidden in masks:
             if not any((hidden + "/").startswith(r) for r in late):
