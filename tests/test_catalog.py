@@ -128,7 +128,7 @@ def test_every_known_mistake_loses_exactly_its_items_with_a_hint_that_names_it(g
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_the_catalog_has_enough_variants_and_a_variant_and_a_mistake_for_every_function(assignment):
+def test_the_catalog_has_enough_variants_and_a_variant_of_every_function(assignment):
     module = rubric.load(REPO / "rubrics" / assignment / "rubric.json").module
     starter = ast.parse((REPO / "assignments" / assignment / f"{module}.py").read_text())
     functions = {n.name for n in starter.body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")}
@@ -138,3 +138,12 @@ def test_the_catalog_has_enough_variants_and_a_variant_and_a_mistake_for_every_f
     for path in variants:
         defined |= {n.name for n in ast.parse(path.read_text()).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
     assert functions - defined == set(), "functions with no correct variant in the catalog"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_rubric_item_is_lost_by_some_catalogued_mistake(assignment):
+    """Recall, item by item: no item's tests go without a known mistake that they catch."""
+    items = {item.id for item in rubric.load(REPO / "rubrics" / assignment / "rubric.json").items}
+    lost = {item for path in entries(assignment, "mistakes") for item in expectations(path)}
+    assert items - lost == set(), "items no catalogued mistake loses"
+    assert lost - items == set(), "mistakes that name items the rubric does not have"
