@@ -7,6 +7,8 @@
     solutions/<name>/<module>.py       reference solution   (never shown to workers)
     rubrics/<name>/rubric.json         rubric                (never shown to workers)
     rubrics/<name>/tests/              hidden tests          (never shown to workers)
+    rubrics/<name>/catalog/variants/   correct variants      (grade audit; never shown to workers)
+    rubrics/<name>/catalog/mistakes/   known real mistakes   (grade audit; never shown to workers)
 """
 
 from __future__ import annotations
@@ -98,6 +100,11 @@ class Assignment:
     @property
     def hidden_tests(self) -> Path:
         return self.root / "rubrics" / self.name / "tests"
+
+    @property
+    def catalog(self) -> Path:
+        """Correct variants (``variants/``) and known mistakes (``mistakes/``), for ``grade audit``."""
+        return self.root / "rubrics" / self.name / "catalog"
 
     @property
     def secret_paths(self) -> tuple[Path, ...]:

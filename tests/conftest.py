@@ -25,6 +25,19 @@ from grader.sandbox import Sandbox, SandboxWarning, bwrap_path
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def catalog(assignment: str) -> Path:
+    """The course's catalog of correct variants and known mistakes of ``assignment``
+    (``variants/`` and ``mistakes/``), kept with the rubric so ``grade audit`` finds it."""
+    return REPO / "rubrics" / assignment / "catalog"
+
+
+def fixture_path(assignment: str, name: str) -> Path:
+    """A fixture of ``assignment``: ``mistakes/...`` and ``variants/...`` come from its catalog."""
+    if name.split("/", 1)[0] in ("mistakes", "variants"):
+        return catalog(assignment) / name
+    return FIXTURES / assignment / name
 REFERENCE = REPO / "solutions" / "layers" / "layers.py"
 STARTER = REPO / "assignments" / "layers" / "layers.py"
 # Why short: hang and crash tests wait out these limits; real grading uses the defaults.
@@ -37,7 +50,7 @@ def stage_fixture(name: str, into: Path, *, assignment: str = "layers") -> Path:
     """A submission folder: fixture ``name`` as the student's module (or a fixture folder),
     plus ``correct_<module>.py``, a copy of the reference solution. The module is
     named like the assignment in this course (layers.py, losses.py, ...)."""
-    source = FIXTURES / assignment / name
+    source = fixture_path(assignment, name)
     folder = into / assignment / name.removesuffix(".py")
     if source.is_dir():
         shutil.copytree(source, folder)

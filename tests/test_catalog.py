@@ -1,7 +1,7 @@
 """The catalog of correct variants and known real mistakes: precision and recall of the hidden tests.
 
-For each assignment, ``tests/fixtures/<assignment>/variants/`` holds correct solutions written
-the ways real students write them, and ``tests/fixtures/<assignment>/mistakes/`` holds real
+For each assignment, ``rubrics/<assignment>/catalog/variants/`` holds correct solutions written
+the ways real students write them, and ``rubrics/<assignment>/catalog/mistakes/`` holds real
 mistakes. Adding one is adding a file:
 
 * A **variant** is a correct module (``<name>.py``, graded as the student's module): either
@@ -32,7 +32,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, REPO, SHORT_LIMITS
+from conftest import REPO, SHORT_LIMITS, catalog
 
 from grader import api, rubric
 from grader.sandbox import SandboxWarning
@@ -44,7 +44,7 @@ MIN_VARIANTS = 8
 
 
 def entries(assignment: str, kind: str) -> list[Path]:
-    folder = FIXTURES / assignment / kind
+    folder = catalog(assignment) / kind
     return sorted(folder.glob("*.py")) if folder.is_dir() else []
 
 
@@ -116,7 +116,7 @@ def test_every_correct_variant_gets_full_marks(graded, assignment, name):
 
 @pytest.mark.parametrize("assignment,name", _params("mistakes"))
 def test_every_known_mistake_loses_exactly_its_items_with_a_hint_that_names_it(graded, assignment, name):
-    expected = expectations(FIXTURES / assignment / "mistakes" / f"{name}.py")
+    expected = expectations(catalog(assignment) / "mistakes" / f"{name}.py")
     assert expected, f"{name}.py names no 'loses: item: hint' line in its docstring"
     document = _document(graded, assignment, "mistakes", name)
     lost = {t["extra_data"]["item"] for t in document["tests"] if t["score"] != t["max_score"]}

@@ -5,7 +5,7 @@ solutions written differently (other kink conventions included) get full marks, 
 tests name the classic mistakes with the hidden tests' hints, nothing released holds a line
 of a reference backward pass, and the notebook starter matches the .py starter.
 
-Known mistakes are graded by tests/test_catalog.py from tests/fixtures/layers/mistakes/
+Known mistakes are graded by tests/test_catalog.py from rubrics/layers/catalog/mistakes/
 (one parallel batch); their docstrings say which items they lose and with which hints.
 
 Run as a script, this module (re)writes assignments/layers/layers.ipynb from
@@ -21,7 +21,7 @@ import warnings
 
 import nbformat
 import pytest
-from conftest import FIXTURES, REFERENCE, REPO, SHORT_LIMITS, STARTER, feedback, full_marks, scores
+from conftest import FIXTURES, REFERENCE, REPO, SHORT_LIMITS, STARTER, catalog, feedback, full_marks, scores
 
 from grader import api, result
 from grader.sandbox import SandboxWarning
@@ -30,12 +30,12 @@ RUBRIC = json.loads((REPO / "rubrics" / "layers" / "rubric.json").read_text())
 ALL_ITEMS = {item["id"] for item in RUBRIC["items"]}
 POINTS = {item["id"]: item["points"] for item in RUBRIC["items"]}
 NOTEBOOK = REPO / "assignments" / "layers" / "layers.ipynb"
-MISTAKES = FIXTURES / "layers" / "mistakes"
+MISTAKES = catalog("layers") / "mistakes"
 ACTIVATIONS = ["relu", "sigmoid", "tanh", "leaky_relu", "elu", "softplus", "silu"]
 # Correct solutions written differently from the reference; the kink ones take other valid
 # subgradients at x == 0 (the right branch, the midpoint) than the reference does.
-ALTERNATIVES = ["alternative_loops_layers.py", "alternative_cache_layout_layers.py",
-                "alternative_kink_other_side_layers.py", "alternative_kink_midpoint_layers.py"]
+ALTERNATIVES = ["variants/alternative_loops_layers.py", "variants/alternative_cache_layout_layers.py",
+                "variants/alternative_kink_other_side_layers.py", "variants/alternative_kink_midpoint_layers.py"]
 
 
 def assert_loses_exactly(document, lost):

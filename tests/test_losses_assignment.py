@@ -1,5 +1,5 @@
 """The `losses` assignment: it validates, the catalog of known mistakes
-(tests/fixtures/losses/mistakes/, graded by tests/test_catalog.py) covers every item and
+(rubrics/losses/catalog/mistakes/, graded by tests/test_catalog.py) covers every item and
 keeps unstable-only-at-extremes code at >= 80% of its function, correct solutions written
 differently (accepted conventions at kinks included) get full marks, and the starters agree."""
 
@@ -8,7 +8,7 @@ import ast
 import nbformat
 import pytest
 from conftest import notebook_functions, public_functions
-from conftest import FIXTURES, REPO, SHORT_LIMITS
+from conftest import FIXTURES, REPO, SHORT_LIMITS, catalog, fixture_path
 from test_catalog import expectations
 
 from grader import api, rubric
@@ -21,7 +21,7 @@ NOTEBOOK = REPO / "assignments" / ASSIGNMENT / "losses.ipynb"
 SOLUTION = REPO / "solutions" / ASSIGNMENT / "losses.py"
 RUBRIC = rubric.load(REPO / "rubrics" / ASSIGNMENT / "rubric.json")
 
-MISTAKES = FIXTURES / ASSIGNMENT / "mistakes"  # graded by tests/test_catalog.py, all in one batch
+MISTAKES = catalog(ASSIGNMENT) / "mistakes"  # graded by tests/test_catalog.py, all in one batch
 POINTS = {item.id: item.points for item in RUBRIC.items}
 FUNCTIONS = sorted(public_functions(ast.parse(SOLUTION.read_text())))
 # Right on ordinary inputs, but overflowing or underflowing at logits of +-1000 (CS231n's
@@ -29,8 +29,8 @@ FUNCTIONS = sorted(public_functions(ast.parse(SOLUTION.read_text())))
 UNSTABLE_ONLY_AT_EXTREMES = ["softmax_loss_log_of_underflowed_probability", "softmax_loss_not_shifted_overflows",
                              "bce_with_logits_overflows", "bce_loss_not_clipped"]
 # Correct solutions, graded here; the accepted conventions at kinks among them.
-ALTERNATIVES = ["alternative_loops_losses.py", "alternative_onehot_losses.py",
-                "alternative_svm_loss_grad_counts_margin_at_hinge.py", "alternative_subgradients_at_kinks.py"]
+ALTERNATIVES = ["variants/alternative_loops_losses.py", "variants/alternative_onehot_losses.py",
+                "variants/alternative_svm_loss_grad_counts_margin_at_hinge.py", "variants/alternative_subgradients_at_kinks.py"]
 
 
 def test_losses_assignment_validates_reference_full_marks_and_starter_zero():
@@ -81,7 +81,7 @@ def test_correct_solutions_written_differently_get_full_marks(grade_fixture, fix
 
 @pytest.mark.parametrize("fixture", ALTERNATIVES[:2])  # the other two build on correct_losses
 def test_alternative_solutions_stand_alone_without_the_reference(fixture):
-    tree = ast.parse(FIXTURES.joinpath(ASSIGNMENT, fixture).read_text())
+    tree = ast.parse(fixture_path(ASSIGNMENT, fixture).read_text())
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert imported <= {"math", "numpy"}

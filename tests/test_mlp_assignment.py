@@ -1,6 +1,6 @@
 """The `mlp` assignment: it validates; the reference, beside the reference layers.py and
 optim.py, gets full marks for several run seeds and reaches the digits threshold within
-its time budget; the known mistakes are in tests/fixtures/mlp/mistakes/ (graded by
+its time budget; the known mistakes are in rubrics/mlp/catalog/mistakes/ (graded by
 tests/test_catalog.py) and cover every item; accepted conventions (Adam's alpha_t form, either
 tie rule for the best epoch) keep their items; the shared determinism item judges only the
 functions that returned; a scalar hint needs two inputs; public hints are hidden hints word
@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
-from conftest import FIXTURES, REPO, SHORT_LIMITS, full_marks, notebook_tree, public_functions, scores
+from conftest import FIXTURES, REPO, SHORT_LIMITS, catalog, fixture_path, full_marks, notebook_tree, public_functions, scores
 from test_catalog import expectations
 
 from grader import api, rubric
@@ -44,10 +44,10 @@ SIBLINGS = {"layers": REPO / "solutions" / "layers" / "layers.py",
             "optim": REPO / "solutions" / "optim" / "optim.py",
             "losses": REPO / "solutions" / "losses" / "losses.py"}
 
-# Known mistakes live in tests/fixtures/mlp/mistakes/ and are graded by tests/test_catalog.py
+# Known mistakes live in rubrics/mlp/catalog/mistakes/ and are graded by tests/test_catalog.py
 # (one parallel batch), each with the items it loses in its docstring.
-MISTAKES = FIXTURES / ASSIGNMENT / "mistakes"
-ALTERNATIVES = ["alternative_class_based_mlp.py"]
+MISTAKES = catalog(ASSIGNMENT) / "mistakes"
+ALTERNATIVES = ["variants/alternative_class_based_mlp.py"]
 
 
 def submission(into, source, *, name="mlp.py", siblings=tuple(SIBLINGS), correct=True):
@@ -148,7 +148,7 @@ def fixture_module(reference):
     saved = sys.modules.get("correct_mlp")
     sys.modules["correct_mlp"] = reference
     try:
-        yield lambda name: load_by_path(f"_test_mlp_{Path(name).stem}", FIXTURES / ASSIGNMENT / name)
+        yield lambda name: load_by_path(f"_test_mlp_{Path(name).stem}", fixture_path(ASSIGNMENT, name))
     finally:
         if saved is None:
             sys.modules.pop("correct_mlp", None)
@@ -209,7 +209,7 @@ def test_every_rubric_item_is_lost_by_some_catalogued_mistake_and_no_old_buggy_f
 
 @pytest.mark.parametrize("fixture", ALTERNATIVES)
 def test_correct_solution_written_differently_gets_full_marks(tmp_path, fixture):
-    folder = submission(tmp_path / "alternative", FIXTURES / ASSIGNMENT / fixture, correct=False)
+    folder = submission(tmp_path / "alternative", fixture_path(ASSIGNMENT, fixture), correct=False)
     document = grade(folder)
     assert document["extra_data"]["grader_errors"] == []
     assert document["score"] == document["extra_data"]["max_score"] == 100, \
@@ -217,7 +217,7 @@ def test_correct_solution_written_differently_gets_full_marks(tmp_path, fixture)
 
 
 def test_alternative_solution_uses_only_numpy_and_the_students_own_modules():
-    tree = ast.parse(FIXTURES.joinpath(ASSIGNMENT, ALTERNATIVES[0]).read_text())
+    tree = ast.parse(fixture_path(ASSIGNMENT, ALTERNATIVES[0]).read_text())
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert imported == {"numpy", "layers", "optim", "losses"}
@@ -225,7 +225,7 @@ def test_alternative_solution_uses_only_numpy_and_the_students_own_modules():
 
 
 def test_submission_without_layers_py_gets_zero_with_a_message_naming_the_missing_module(tmp_path):
-    folder = submission(tmp_path / "no-layers", FIXTURES / ASSIGNMENT / ALTERNATIVES[0],
+    folder = submission(tmp_path / "no-layers", fixture_path(ASSIGNMENT, ALTERNATIVES[0]),
                         siblings=("optim", "losses"), correct=False)
     document = grade(folder)
     assert document["score"] == 0 and document["extra_data"]["grader_errors"] == []

@@ -13,7 +13,7 @@ import nbformat
 import numpy as np
 import pytest
 from conftest import notebook_functions, public_functions
-from conftest import FIXTURES, REPO, SHORT_LIMITS, feedback, full_marks, scores, stage_fixture
+from conftest import FIXTURES, REPO, SHORT_LIMITS, catalog, feedback, fixture_path, full_marks, scores, stage_fixture
 
 from grader import api, rubric
 
@@ -27,8 +27,8 @@ SOLUTION = REPO / "solutions" / ASSIGNMENT / "optim.py"
 RUBRIC = rubric.load(REPO / "rubrics" / ASSIGNMENT / "rubric.json")
 REFERENCE_BUDGET_S = 2.0
 
-ALTERNATIVES = ["alternative_momentum_convention_a.py", "alternative_momentum_convention_b.py",
-                "alternative_momentum_convention_cs188.py", "alternative_conventions_from_the_literature.py"]
+ALTERNATIVES = ["variants/alternative_momentum_convention_a.py", "variants/alternative_momentum_convention_b.py",
+                "variants/alternative_momentum_convention_cs188.py", "variants/alternative_conventions_from_the_literature.py"]
 STANDALONE = ALTERNATIVES[:2]
 
 
@@ -48,8 +48,8 @@ def test_rubric_has_one_item_per_rule_and_schedule_and_sums_to_100():
     assert set(rules + schedules) == set(public_functions(ast.parse(SOLUTION.read_text())))
 
 
-# The known mistakes are graded by tests/test_catalog.py (tests/fixtures/optim/mistakes/, one batch).
-MISTAKES = FIXTURES / ASSIGNMENT / "mistakes"
+# The known mistakes are graded by tests/test_catalog.py (rubrics/optim/catalog/mistakes/, one batch).
+MISTAKES = catalog(ASSIGNMENT) / "mistakes"
 
 
 def catalog():
@@ -90,7 +90,7 @@ def test_every_accepted_form_gets_full_marks_whatever_the_seed(grade_fixture, fi
 
 @pytest.mark.parametrize("fixture", STANDALONE)
 def test_alternative_solutions_stand_alone_without_the_reference(fixture):
-    tree = ast.parse(FIXTURES.joinpath(ASSIGNMENT, fixture).read_text())
+    tree = ast.parse(fixture_path(ASSIGNMENT, fixture).read_text())
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert imported <= {"bisect", "math", "numpy"}
