@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
 import secrets
@@ -209,6 +210,40 @@ def batch(*, submissions: Path, assignment: str, output: Path, course: Path | No
                             workers=jobs or os.cpu_count() or 1, resume=resume, secret=secret,
                             dask_address=dask_address, force=force, on_start=on_start,
                             on_progress=on_progress)
+
+
+def audit(*, assignment: str, course: Path | None = None, output: Path | None = None, jobs: int | None = None,
+          limits: Limits = DEFAULT_LIMITS, sandbox_backend: str = DEFAULT_SANDBOX, seed: int | None = None,
+          min_recall: float | None = None, min_precision: float | None = None, per_function: int | None = None,
+          functions: list[str] | None = None, on_progress=None) -> dict:
+    """Measure the hidden tests of ``assignment``: per item, recall over mutants of the reference
+    and precision over the catalog of correct variants (see :mod:`grader.audit`). Returns the
+    report (``audit.schema.json``); with ``output``, also writes ``audit.json`` and ``audit.html``
+    there. ``min_recall``/``min_precision`` default to the audit's thresholds (95%, 100%)."""
+    from grader import audit as audit_module
+    from grader import auditreport
+    from grader.storage import write_atomically
+
+    check_limits(limits)
+    for name, value in (("min_recall", min_recall), ("min_precision", min_precision)):
+        if value is not None and not 0 <= value <= 1:
+            raise UsageError(f"{name} must be between 0 and 1, not {value!r}")
+    root = course_module.find_root(course)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sandbox.SandboxWarning)
+        backend = sandbox.choose_backend(sandbox_backend)
+    document = audit_module.run(
+        course_root=root, assignment=assignment, seed=new_seed() if seed is None else seed, limits=limits,
+        backend=backend, jobs=jobs or os.cpu_count() or 1,
+        min_recall=audit_module.DEFAULT_MIN_RECALL if min_recall is None else min_recall,
+        min_precision=audit_module.DEFAULT_MIN_PRECISION if min_precision is None else min_precision,
+        per_function=per_function, functions=functions, on_progress=on_progress)
+    if output is not None:
+        Path(output).mkdir(parents=True, exist_ok=True)
+        write_atomically(Path(output) / "audit.json",
+                         (json.dumps(document, indent=1, allow_nan=False) + "\n").encode("utf-8"))
+        write_atomically(Path(output) / "audit.html", auditreport.html(document).encode("utf-8"))
+    return document
 
 
 class BatchWarning(UserWarning):

@@ -5,7 +5,8 @@ written where possible; also `grade release` refusing a release that would leak
 secret code or ship an archive or binary file the course does not list), 2 a usage
 error or a refusal to run: `grade local` on a folder whose tests are not the
 released ones, or on a course look-alike that is not the trusted course (nothing
-of the folder was imported).
+of the folder was imported), 3 `grade audit` below the --min-recall or --min-precision
+it was given.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from grader.table import render
 
 EXIT_GRADER_ERROR = 1
 EXIT_REFUSED = 2  # as a usage error: the command was pointed at something it will not run
+EXIT_BELOW_THRESHOLD = 3  # grade audit: the tests are below the thresholds the caller asked for
 
 course_option = click.option("--course", type=click.Path(file_okay=False, path_type=Path), default=None,
                              help="Course folder (default: $NNGRADE_COURSE, else found from here).")
@@ -133,6 +135,68 @@ def validate(assignment, seed, seeds, course, sandbox_backend, timeout) -> None:
     click.echo(f"  {assignment}: " + ("valid" if not failed else f"{len(failed)} check(s) failed"))
     if failed:
         sys.exit(EXIT_GRADER_ERROR)
+
+
+@main.command()
+@click.option("-a", "--assignment", required=True, help="Assignment name, e.g. layers.")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for audit.json and audit.html.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Parallel graders (default: cores).")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Base seed (default: fresh, recorded).")
+@click.option("--min-recall", type=click.FloatRange(0, 1), default=None,
+              help="Exit 3 if an item's recall is below this (default 0.95, reported but not enforced).")
+@click.option("--min-precision", type=click.FloatRange(0, 1), default=None,
+              help="Exit 3 if an item's precision is below this (default 1.0, reported but not enforced).")
+@click.option("--per-function", type=click.IntRange(min=1), default=None,
+              help="At most this many mutants per function (default: all).")
+@click.option("--function", "functions", multiple=True, help="Only mutants of this function (repeatable).")
+@click.option("--no-diffs", is_flag=True, help="List surviving mutants without their diffs.")
+@course_option
+@sandbox_option
+@timeout_option
+def audit(assignment, output, jobs, seed, min_recall, min_precision, per_function, functions, no_diffs, course,
+          sandbox_backend, timeout) -> None:
+    """Measure the hidden tests: per item, recall over mutants of the reference and precision over
+    the catalog of correct variants (rubrics/NAME/catalog/).
+
+    Exit 0: audited (whatever the figures, unless thresholds were given); 3: --min-recall or
+    --min-precision given and some item is below it, or a known mistake does not lose exactly
+    its items; 1: a grader error; 2: a usage error."""
+    from grader import auditreport
+
+    limits = DEFAULT_LIMITS.replace(call_timeout=timeout, import_timeout=timeout)
+    course = _course(course)
+    state = {}
+
+    def on_progress(done, total, name):
+        if "bar" not in state:
+            state["bar"] = click.progressbar(length=total, label="auditing", show_eta=True, show_pos=True,
+                                             item_show_func=lambda n: n, file=sys.stderr)
+            state["bar"].__enter__()
+        state["bar"].update(1, name)
+
+    try:
+        document = api.audit(assignment=assignment, course=course, output=output, jobs=jobs, limits=limits,
+                             sandbox_backend=sandbox_backend, seed=seed, min_recall=min_recall,
+                             min_precision=min_precision, per_function=per_function,
+                             functions=list(functions) or None, on_progress=on_progress)
+    except api.UsageError as exc:
+        click.echo(click.style("error: ", fg="red", bold=True) + str(exc), err=True)
+        sys.exit(EXIT_REFUSED)
+    except KeyboardInterrupt:
+        click.echo("\nstopped", err=True)
+        sys.exit(130)
+    except GraderError as exc:
+        click.echo(click.style("grader error: ", fg="red", bold=True) + str(exc), err=True)
+        sys.exit(EXIT_GRADER_ERROR)
+    finally:
+        if "bar" in state:
+            state["bar"].__exit__(None, None, None)
+    click.echo(auditreport.text(document, diffs=not no_diffs, color=sys.stdout.isatty()))
+    if output is not None:
+        click.echo(f"  wrote {output}/audit.json and audit.html")
+    if (min_recall is not None or min_precision is not None) and not document["summary"]["passed"]:
+        sys.exit(EXIT_BELOW_THRESHOLD)
 
 
 @main.command()

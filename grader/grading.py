@@ -134,7 +134,7 @@ def run_tests(*, assignment: Assignment, plugin: GradingPlugin, test_files: list
 
 def grade(*, assignment: Assignment, submission: Path, seed: int, limits: Limits, backend: str,
           include_hidden: bool = True, execute_notebook: bool = False, artifact_prefix: str | None = None,
-          hidden: tuple[Path, ...] = ()) -> dict:
+          hidden: tuple[Path, ...] = (), observer=None) -> dict:
     """Grade ``submission`` and return the validated result document (never raises for
     anything the student did; grader faults are recorded in the document).
 
@@ -143,7 +143,9 @@ def grade(*, assignment: Assignment, submission: Path, seed: int, limits: Limits
     Files the tests attach (the ``artifacts`` fixture) are written to
     ``artifact_prefix + name`` when a prefix is given, and listed in extra_data.
     ``hidden`` names more folders the worker must not see (a batch's input and output);
-    the course's secret folders and the submission's own folder are always hidden."""
+    the course's secret folders and the submission's own folder are always hidden.
+    ``observer`` (``grade audit`` only, see :mod:`grader.probe`) is told each test's start
+    and each call to the student's functions."""
     started = time.monotonic()
     rubric = assignment.rubric
     provenance = {"assignment": assignment.name, "submission": Path(submission).name,
@@ -165,6 +167,7 @@ def grade(*, assignment: Assignment, submission: Path, seed: int, limits: Limits
             sandbox = notebook.NotebookSandbox.like(sandbox, execute=execute_notebook)
         provenance["sandbox"] = backend
         proxy = StudentProxy(sandbox=sandbox, module=rubric.module, limits=limits)
+        proxy.observer = observer
         proxy.budget = limits.budget_for(len(rubric.items), rubric.time_budget)
         provenance["time_budget_seconds"] = proxy.budget
         try:
@@ -173,7 +176,7 @@ def grade(*, assignment: Assignment, submission: Path, seed: int, limits: Limits
             problem = notebook.problem(sandbox, rubric.module, str(exc))
         if not problem:
             plugin = GradingPlugin(student=proxy, reference=reference, seed=seed,
-                                   item_ids={i.id for i in rubric.items})
+                                   item_ids={i.id for i in rubric.items}, observer=observer)
             test_files = assignment.test_files(hidden=include_hidden)
             if not test_files:
                 raise GraderError(f"assignment {assignment.name!r} has no test files")

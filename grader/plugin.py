@@ -97,8 +97,11 @@ class Reference:
 class GradingPlugin:
     """Registered with ``pytest.main(plugins=[...])`` for one submission."""
 
-    def __init__(self, *, student, reference: types.ModuleType | None, seed: int, item_ids: set[str]):
+    def __init__(self, *, student, reference: types.ModuleType | None, seed: int, item_ids: set[str],
+                 observer=None):
         self._student = student
+        # ``grade audit`` only: told which test starts (``observer.begin(nodeid, item)``).
+        self._observer = observer
         self._reference = reference
         self._seed = seed
         self._item_ids = item_ids
@@ -187,6 +190,10 @@ class GradingPlugin:
                 detail = str(report.longrepr)[:2000]
             self._record(Outcome(item.nodeid, item_id, "grader_error",
                                  f"{item.nodeid} ({call.when}) raised {detail}{where}"))
+
+    def pytest_runtest_setup(self, item):
+        if self._observer is not None:
+            self._observer.begin(item.nodeid, self.collected.get(item.nodeid))
 
     def pytest_runtest_teardown(self, item):
         if self._student is not None and self.outcomes and self.outcomes[-1].nodeid == item.nodeid:

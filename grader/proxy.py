@@ -63,6 +63,8 @@ class StudentProxy:
         self.budget: float | None = None
         self.used = 0.0
         self.caps: dict = {}
+        # ``grade audit`` only: told every call (``observer.call(name, args, kwargs, result, error)``).
+        self.observer = None
 
     # -- public ---------------------------------------------------------------
     def __getattr__(self, name: str) -> StudentFunction:
@@ -71,10 +73,10 @@ class StudentProxy:
         return StudentFunction(self, name)
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        return self._call(name, args, kwargs, return_args=False)[0]
+        return self._observed(name, args, kwargs, return_args=False)[0]
 
     def call_with_args(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, list]:
-        return self._call(name, args, kwargs, return_args=True)
+        return self._observed(name, args, kwargs, return_args=True)
 
     @contextlib.contextmanager
     def time_limit(self, seconds: float) -> Iterator[None]:
@@ -174,6 +176,17 @@ class StudentProxy:
         if self.budget is None:
             return limit
         return max(0.001, min(limit, self.budget - self.used))
+
+    def _observed(self, name: str, args: tuple, kwargs: dict, *, return_args: bool) -> tuple[Any, Any]:
+        if self.observer is None:
+            return self._call(name, args, kwargs, return_args=return_args)
+        try:
+            answer = self._call(name, args, kwargs, return_args=return_args)
+        except StudentCodeError as exc:
+            self.observer.call(name, args, kwargs, None, str(exc))
+            raise
+        self.observer.call(name, args, kwargs, answer[0], None)
+        return answer
 
     def _resolve(self, node: dict) -> protocol.Handle:
         return protocol.Handle(node["handle"], escape(node.get("type", "object"), 100), self._generation)

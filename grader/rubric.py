@@ -19,6 +19,8 @@ class Item:
     title: str
     points: float
     visibility: str
+    # What the item checks, for grade audit (see grader.probe.parse_scope); () = derived.
+    audit_scope: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,7 +70,8 @@ def load(path: Path) -> Rubric:
             raise RubricError(f"{path}: /items/{index}/id: duplicate item id {entry['id']!r} "
                               f"(first at /items/{seen[entry['id']]}/id)")
         seen[entry["id"]] = index
-    items = tuple(Item(id=e["id"], title=e["title"], points=e["points"], visibility=e["visibility"])
+    items = tuple(Item(id=e["id"], title=e["title"], points=e["points"], visibility=e["visibility"],
+                       audit_scope=tuple(e.get("audit_scope", ())))
                   for e in document["items"])
     total = sum(item.points for item in items)
     if "total_points" in document and abs(total - document["total_points"]) > 1e-9:

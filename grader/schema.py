@@ -8,7 +8,7 @@ from importlib import resources
 
 import jsonschema
 
-SCHEMAS = ("rubric", "result", "course", "moodle-grades", "lti-ags-score", "gradescope-results")
+SCHEMAS = ("rubric", "result", "course", "moodle-grades", "lti-ags-score", "gradescope-results", "audit")
 
 
 @functools.lru_cache(maxsize=None)

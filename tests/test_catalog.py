@@ -35,6 +35,7 @@ import pytest
 from conftest import REPO, SHORT_LIMITS, catalog
 
 from grader import api, rubric
+from grader.audit import expectations  # the `loses:` lines, read as grade audit reads them
 from grader.sandbox import SandboxWarning
 
 ASSIGNMENTS = ("layers", "losses", "optim", "mlp")
@@ -46,17 +47,6 @@ MIN_VARIANTS = 8
 def entries(assignment: str, kind: str) -> list[Path]:
     folder = catalog(assignment) / kind
     return sorted(folder.glob("*.py")) if folder.is_dir() else []
-
-
-def expectations(path: Path) -> dict[str, tuple[str, ...]]:
-    """{item: phrases its feedback must hold} from a mistake's ``loses:`` docstring lines."""
-    doc = ast.get_docstring(ast.parse(path.read_text())) or ""
-    lost = {}
-    for line in doc.splitlines():
-        if line.strip().startswith("loses:"):
-            item, _, phrases = line.strip()[len("loses:"):].partition(":")
-            lost[item.strip()] = tuple(p.strip() for p in phrases.split("|") if p.strip())
-    return lost
 
 
 def _stage(assignment: str, into: Path) -> Path:

@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 from grader.comparison import check_array, check_tuple
-from grader.failure import StudentFailure
+from grader.failure import MismatchError, StudentFailure
 from grader.gradcheck import numerical_gradient_array
 
 # -- TOLERANCES (relative, in check_array's metric: |got - exp| / max(|exp|, 1e-3 max|exp|, 1e-8)) --
@@ -54,7 +54,10 @@ RTOL_EDGE = 1e-5
 # The edge inputs judge robustness only, never the ordinary formula: values where naive
 # formulas overflow (exp(v) is inf for v > 709.78) or saturate, and the kink x == 0 (both
 # signed zeros). An ordinary-range bug (alpha forgotten, the wrong side) is invisible here.
-# The forward is continuous at 0, so only the backward is checked at the kink.
+# At the kink the forward must be finite (a division by x there gives nan or inf: grade audit
+# found `alpha / x` and `alpha / expm1(x)` passing when only the backward was checked); its
+# value there is the ordinary item's business. The backward may take any value between the
+# one-sided slopes.
 BIG_X = np.array([[-1000.0, -710.0, -500.0, -30.0], [30.0, 500.0, 710.0, 1000.0]])
 ELU_BIG_X = np.array([[30.0, 500.0], [710.0, 1000.0]])  # exp(x) of x > 709 overflows; x < 0 cannot
 ELU_KINK_X = np.array([[-0.0, 0.0, 30.0, 500.0], [710.0, 1000.0, 0.0, -0.0]])
@@ -227,6 +230,15 @@ def random_input(rng, case: Activation, kind: str) -> np.ndarray:
     return x
 
 
+def check_finite(out, *, name):
+    """A numeric array is finite everywhere; anything else (a wrong type, shape or dtype) is
+    left to the forward's own item."""
+    if isinstance(out, np.ndarray) and out.dtype.kind in "biuf" and not np.isfinite(out).all():
+        bad = int((~np.isfinite(out)).sum())
+        raise MismatchError(f"{name}: {bad} of {out.size} entries are NaN or infinite; "
+                            "look for a division by x (or by exp(x) - 1) at x == 0, or exp of a large number")
+
+
 def student_forward(student, case: Activation, x):
     result = getattr(student, f"{case.name}_forward")(x, **case.kwargs)
     return check_tuple(result, length=2, name=case.forward_call)
@@ -304,7 +316,10 @@ def test_backward_is_finite_and_right_at_large_inputs_and_at_the_kink(student, r
     dout = rng.uniform(1.0, 2.0, size=x.shape)
 
     def check():
-        dx = student_backward(student, case, x, dout)
+        out, cache = student_forward(student, case, x)
+        # finite; its values are the forward item's business
+        check_finite(out, name=f"{case.forward_call}: out for {edge_text(x)}")
+        dx = getattr(student, f"{case.name}_backward")(dout, cache)
         expected = any_subgradient(dx, reference_backward(ref, case, x, dout), x, dout, case)
         where = f"dx for {edge_text(x)}" + (f" (at x == 0 any value from {case.slope:g} * dout to dout is "
                                             f"accepted; the course takes {case.slope:g} * dout)" if case.kink else "")

@@ -74,7 +74,7 @@ DIGITS_BUDGET_S = 20.0
 # the way correct students write it: the softmax loss as probs-then-log, momentum in CS188's
 # form (v = mu v + dw; w -= lr v), Adam in the alpha_t form (accepted separately, see
 # full_batch_adam_alpha_t), mini-batch orders from rng.choice instead of rng.permutation,
-# sums in other orders; and on every mistake in tests/fixtures/mlp/mistakes/ (30 seeds).
+# sums in other orders; and on every mistake in rubrics/mlp/catalog/mistakes/ (30 seeds).
 # Why RTOL_EXACT: forward values (scores, losses) of equivalent formulas differ by <= 5e-16
 # relative; parameters after up to 6 full-batch epochs (lr up to 2.0) by <= 1.5e-12; history
 # entries by <= 8.4e-16. The smallest real mistake's worst entry is off by 6.1e-3 (biases
