@@ -219,7 +219,9 @@ def audit(*, assignment: str, course: Path | None = None, output: Path | None = 
     """Measure the hidden tests of ``assignment``: per item, recall over mutants of the reference
     and precision over the catalog of correct variants (see :mod:`grader.audit`). Returns the
     report (``audit.schema.json``); with ``output``, also writes ``audit.json`` and ``audit.html``
-    there. ``min_recall``/``min_precision`` default to the audit's thresholds (95%, 100%)."""
+    there. ``min_recall``/``min_precision`` default to the audit's thresholds (95%, 100%).
+    With ``functions``, the audit is partial: the mutants of those functions, and only the
+    catalog entries that write one of them."""
     from grader import audit as audit_module
     from grader import auditreport
     from grader.storage import write_atomically

@@ -92,6 +92,15 @@ def catalog_entries(assignment: course.Assignment, kind: str) -> list[Path]:
     return sorted(folder.glob("*.py")) if folder.is_dir() else []
 
 
+def _defines(path: Path, functions: list[str]) -> bool:
+    """Whether a catalog entry writes its own version of one of ``functions``."""
+    try:
+        tree = ast.parse(Path(path).read_text())
+    except SyntaxError:
+        return True
+    return any(isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name in functions for node in tree.body)
+
+
 def _course_modules(root: Path) -> dict[str, Path]:
     modules = {}
     for name in course.names(root):
@@ -184,7 +193,8 @@ def _expected_items(entry: Entry, module_file: Path) -> list[str]:
     replays: dict[int, list] = {}
     for item, scope in context.scopes.items():
         for index, recorded in enumerate(context.probes):
-            if recorded.item != item or not any(c.function in reached for c in recorded.calls):
+            if recorded.item != item or not scope.covers(recorded.test) \
+                    or not any(c.function in reached for c in recorded.calls):
                 continue
             if index not in replays:
                 replays[index] = probe.replay(mutant, recorded, timeout=REPLAY_TIMEOUT)
@@ -309,6 +319,8 @@ def run(*, course_root: Path, assignment: str, seed: int, limits: Limits, backen
         variant_folders = []
         for kind, plural in (("variant", "variants"), ("mistake", "mistakes")):
             for path in catalog_entries(graded, plural):
+                if functions and not _defines(path, functions):
+                    continue  # a partial audit: only the entries that write one of its functions
                 folder = _stage(work / plural / path.stem, module, path.read_text(), graded, modules)
                 entries.append(Entry(kind, path.stem, folder, seed))
                 if kind == "variant":

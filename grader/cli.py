@@ -149,7 +149,8 @@ def validate(assignment, seed, seeds, course, sandbox_backend, timeout) -> None:
               help="Exit 3 if an item's precision is below this (default 1.0, reported but not enforced).")
 @click.option("--per-function", type=click.IntRange(min=1), default=None,
               help="At most this many mutants per function (default: all).")
-@click.option("--function", "functions", multiple=True, help="Only mutants of this function (repeatable).")
+@click.option("--function", "functions", multiple=True,
+              help="Only mutants of this function, and the catalog entries that write it (repeatable).")
 @click.option("--no-diffs", is_flag=True, help="List surviving mutants without their diffs.")
 @course_option
 @sandbox_option

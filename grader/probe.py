@@ -319,6 +319,10 @@ class Scope:
     inputs: bool = False
     outputs: tuple = ()  # ((function, selectors or None), ...)
     unless: tuple = ()
+    tests: tuple = ()  # only probes of tests whose id holds one of these (empty: every test of the item)
+
+    def covers(self, test: str) -> bool:
+        return not self.tests or any(fragment in test for fragment in self.tests)
 
     def selectors(self, function: str):
         for name, selectors in self.outputs:
@@ -330,11 +334,13 @@ class Scope:
 def parse_scope(entries: list[str], names: dict[str, list[str | None]]) -> Scope:
     """A scope from rubric strings: ``inputs``; ``function``; ``function.output`` (an output's
     name in the reference's ``return``, or its position), optionally followed by ``.key``s into
-    a returned dict (``sgd_momentum.config.learning_rate``); ``unless:<item>``."""
+    a returned dict (``sgd_momentum.config.learning_rate``); ``unless:<item>``; ``test:<fragment>``
+    (only the item's tests whose id holds it: the ones that check values, not properties).
+    ``inputs`` may stand with output entries: either kind of difference counts."""
     unless = tuple(e.partition(":")[2] for e in entries if e.startswith("unless:"))
-    entries = [e for e in entries if not e.startswith("unless:")]
-    if entries == ["inputs"]:
-        return Scope(inputs=True, unless=unless)
+    tests = tuple(e.partition(":")[2] for e in entries if e.startswith("test:"))
+    inputs = "inputs" in entries
+    entries = [e for e in entries if not e.startswith(("unless:", "test:")) and e != "inputs"]
     outputs: dict[str, list | None] = {}
     for entry in entries:
         function, _, rest = entry.partition(".")
@@ -348,7 +354,8 @@ def parse_scope(entries: list[str], names: dict[str, list[str | None]]) -> Scope
             raise ValueError(f"{entry!r}: {function} returns {known}, no output {output!r}")
         if function not in outputs or outputs[function] is not None:
             outputs.setdefault(function, []).append((position, tuple(keys)))
-    return Scope(outputs=tuple((f, None if p is None else tuple(p)) for f, p in outputs.items()), unless=unless)
+    return Scope(inputs=inputs, outputs=tuple((f, None if p is None else tuple(p)) for f, p in outputs.items()),
+                 unless=unless, tests=tests)
 
 
 def derive_scope(item: str, called: set[str], names: dict[str, list[str | None]]) -> Scope:
@@ -444,7 +451,6 @@ def differs(scope: Scope, probe: Probe, mine: list[Outcome], forms: list[list[Ou
             returned = [o for o in theirs if o.error is None]
             if a.error is None and returned and all(a.mutated != o.mutated for o in returned):
                 return True
-            continue
         positions = scope.selectors(call.function)
         if positions is None:
             continue

@@ -716,6 +716,19 @@ def test_same_seed_same_result_and_no_function_modifies_its_inputs(student, ref,
                 raise MismatchError(f"{key}: a second run with the same seed gives other parameters "
                                     f"({int(np.sum(again[key] != first[key]))} of {first[key].size} entries "
                                     "differ): use np.random.default_rng(seed), never the global np.random")
+        # The handout's signature has seed=0: a run without a seed is the run with seed=0. (grade
+        # audit found a changed default seed passing every item.)
+        unseeded_kwargs = {key: value for key, value in kwargs.items() if key != "seed"}
+        unseeded, _ = trained(student, SHUFFLING_BUDGET_S, params, X, y, X_val, y_val, optim_config=config,
+                              **unseeded_kwargs)
+        zero, _ = trained(student, SHUFFLING_BUDGET_S, params, X, y, X_val, y_val, optim_config=config,
+                          seed=0, **unseeded_kwargs)
+        check_shapes(unseeded, params)
+        check_shapes(zero, params)
+        for key in sorted(params):
+            if not np.array_equal(unseeded[key], zero[key], equal_nan=True):
+                raise MismatchError(f"{key}: a run without a seed differs from the run with seed=0: the "
+                                    "default of train's seed is 0 (see the handout's signature)")
     if not judged:
         raise MismatchError("neither mlp_loss nor train returned, so there was nothing to judge: "
                             + "; ".join(skipped))
