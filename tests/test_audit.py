@@ -216,13 +216,11 @@ def test_the_committed_audit_of_each_bundled_assignment_is_current_and_meets_the
     assert document["summary"]["line"] in (path.parent / "summary.txt").read_text()
 
 
-@pytest.mark.parametrize("assignment,functions", [
-    ("layers", ["affine_backward", "relu_backward"]),
-    ("optim", ["adam"]),
-])
+@pytest.mark.parametrize("assignment,functions", [("layers", ["affine_backward", "relu_backward"])])
 def test_a_live_audit_of_part_of_the_bundled_course_meets_the_thresholds(assignment, functions):
-    """The committed audits are checked against the course's hash; this re-runs part of the
-    audit for real, so the engine, the sandbox and the probes still agree with them."""
+    """The committed audits are checked against the course's hash; this re-runs part of one
+    for real (about 13 s; the full audits take 1 to 3 minutes each, see docs/audit/README.md),
+    so the engine, the sandbox and the probes still agree with them."""
     document = run_audit(REPO, assignment=assignment, functions=functions, min_recall=0.95, min_precision=1.0)
     touched = {row["id"]: row for row in document["items"] if row["mutants"]}
     assert touched, "no item had a mutant in its scope"
