@@ -135,6 +135,34 @@ def test_a_hidden_test_with_its_da_check_removed_drops_the_items_recall_and_the_
     assert document["mistakes"][0]["ok"] is False
 
 
+def test_the_bundled_layers_tests_with_their_dw_checks_removed_lose_affine_backward_dws_recall(tmp_path):
+    """The issue's own example, on the bundled course: affine_backward's dw checks removed."""
+    root = tmp_path / "course"
+    for folder in ("assignments", "solutions", "rubrics"):
+        shutil.copytree(REPO / folder, root / folder)
+    tests = root / "rubrics" / "layers" / "tests" / "test_layers_hidden.py"
+    source = tests.read_text()
+    check = ("    check_array(dw, target, name=\"dw\", rtol=RTOL_GRADCHECK, batch_size=x_shape[0],\n"
+             "                likely=dw_mistakes(x, dout, target))\n")
+    assert check in source
+    tests.write_text(source.replace(check, "    assert dw is not None  # the dw check removed\n"))
+    # the public small example checks dw too: without this, the item is not weakened at all (and
+    # the audit rightly says so: every dw mutant is still killed)
+    public = root / "assignments" / "layers" / "tests" / "test_layers_public.py"
+    check = '    check_array(dw, DW, name="dw", batch_size=N, likely=likely | n_fold("dw", DW))\n'
+    assert check in public.read_text()
+    public.write_text(public.read_text().replace(check, "    assert dw is not None  # the dw check removed\n"))
+    result = CliRunner().invoke(cli.main, ["audit", "-a", "layers", "--course", str(root), "--seed", "5", "-j", "2",
+                                           "--timeout", "10", "--function", "affine_backward",
+                                           "--min-recall", "0.95", "-o", str(tmp_path / "out")])
+    assert result.exit_code == cli.EXIT_BELOW_THRESHOLD, result.output
+    document = json.loads((tmp_path / "out" / "audit.json").read_text())
+    dw = item(document, "affine_backward_dw")
+    assert dw["recall"] < 0.95 and not dw["passed"], dw  # 50% here: only mutants that break the tuple fail
+    for other in ("affine_backward_dx", "affine_backward_db"):
+        assert item(document, other)["recall"] >= 0.95, item(document, other)
+
+
 def test_without_thresholds_the_audit_of_a_weak_suite_still_exits_zero(tmp_path):
     root = _weakened_course(tmp_path)
     result = CliRunner().invoke(cli.main, ["audit", "-a", "scaling", "--course", str(root), "--seed", "5",
