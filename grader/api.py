@@ -223,7 +223,7 @@ def audit(*, assignment: str, course: Path | None = None, output: Path | None = 
     With ``functions``, the audit is partial: the mutants of those functions, and only the
     catalog entries that write one of them."""
     from grader import audit as audit_module
-    from grader import auditreport
+    from grader import auditpage
     from grader.storage import write_atomically
 
     check_limits(limits)
@@ -244,7 +244,7 @@ def audit(*, assignment: str, course: Path | None = None, output: Path | None = 
         Path(output).mkdir(parents=True, exist_ok=True)
         write_atomically(Path(output) / "audit.json",
                          (json.dumps(document, indent=1, allow_nan=False) + "\n").encode("utf-8"))
-        write_atomically(Path(output) / "audit.html", auditreport.html(document).encode("utf-8"))
+        write_atomically(Path(output) / "audit.html", auditpage.html(document).encode("utf-8"))
     return document
 
 

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from conftest import FIXTURES, REPO, SHORT_LIMITS
 
 from grader import api, audit, cli, course, probe, schema
+from grader.scope import _hull, parse_scope
 
 COURSE = FIXTURES / "audit_course"
 LIMITS = SHORT_LIMITS.replace(call_timeout=10, import_timeout=10)
@@ -202,20 +203,20 @@ def test_a_replay_threads_each_modules_own_cache_and_says_which_arguments_change
 
 def test_any_value_between_the_correct_forms_is_accepted_and_nothing_outside_them():
     reference, other_side = np.array([0.0, 1.0, 0.0]), np.array([1.0, 1.0, 0.0])  # differ at the kink only
-    assert probe._hull(np.array([0.4, 1.0, 0.0]), [reference, other_side], 1e-8)
-    assert not probe._hull(np.array([1.2, 1.0, 0.0]), [reference, other_side], 1e-8)
-    assert not probe._hull(np.array([0.0, 1.0, 1e-3]), [reference, other_side], 1e-8)
-    assert not probe._hull(np.array([np.nan, 1.0, 0.0]), [reference, other_side], 1e-8)
-    assert not probe._hull(np.array([0.0, 1.0]), [reference, other_side], 1e-8)
+    assert _hull(np.array([0.4, 1.0, 0.0]), [reference, other_side], 1e-8)
+    assert not _hull(np.array([1.2, 1.0, 0.0]), [reference, other_side], 1e-8)
+    assert not _hull(np.array([0.0, 1.0, 1e-3]), [reference, other_side], 1e-8)
+    assert not _hull(np.array([np.nan, 1.0, 0.0]), [reference, other_side], 1e-8)
+    assert not _hull(np.array([0.0, 1.0]), [reference, other_side], 1e-8)
 
 
 def test_scopes_name_outputs_dict_keys_inputs_and_the_tests_that_check_values():
     names = {"f": ["loss", "grad"]}
-    scope = probe.parse_scope(["f", "unless:f_value"], names)
+    scope = parse_scope(["f", "unless:f_value"], names)
     assert scope.unless == ("f_value",) and scope.selectors("f") == "all"
-    assert probe.parse_scope(["f.grad"], names).selectors("f") == ((1, ()),)
-    assert probe.parse_scope(["f.1.lr"], names).selectors("f") == ((1, ("lr",)),)
-    mixed = probe.parse_scope(["inputs", "f", "test:matches_reference"], names)
+    assert parse_scope(["f.grad"], names).selectors("f") == ((1, ()),)
+    assert parse_scope(["f.1.lr"], names).selectors("f") == ((1, ("lr",)),)
+    mixed = parse_scope(["inputs", "f", "test:matches_reference"], names)
     assert mixed.inputs and mixed.selectors("f") == "all"
     assert mixed.covers("t.py::test_history_matches_reference") and not mixed.covers("t.py::test_has_one_entry")
 

@@ -1,4 +1,4 @@
-"""The audit document's schema (grader/schemas/audit.schema.json) and its text and HTML reports (grader/auditreport.py)."""
+"""The audit document's schema (grader/schemas/audit.schema.json) and its text and HTML reports (grader/auditreport.py, grader/auditpage.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 
 import grader
-from grader import auditreport
+from grader import auditpage, auditreport
 
 SCHEMA_PATH = Path(grader.__file__).resolve().parent / "schemas" / "audit.schema.json"
 ANSI = "\x1b["
@@ -356,7 +356,7 @@ def parse(page: str) -> Page:
 
 
 def test_html_is_one_well_formed_document_without_script():
-    page = auditreport.html(sample())
+    page = auditpage.html(sample())
     parsed = parse(page)
     assert parsed.doctype.lower() == "doctype html"
     assert parsed.problems == [] and parsed.stack == []
@@ -367,27 +367,27 @@ def test_html_is_one_well_formed_document_without_script():
 
 
 def test_html_loads_nothing_from_outside():
-    page = auditreport.html(sample())
+    page = auditpage.html(sample())
     assert not re.search(r"""(src|href)\s*=\s*["'](?!#)""", page)
     assert "@import" not in page and "url(http" not in page
 
 
 def test_html_escapes_the_diff():
-    page = auditreport.html(sample())
+    page = auditpage.html(sample())
     assert page.count("</pre>") == len(re.findall(r"<pre[\s>]", page)) >= 2
     assert "x &lt;= LIMIT" in page and "(x &gt; 0) &amp; (x &lt;= LIMIT)" in page
     assert "&lt;/pre&gt;&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
 
 
 def test_html_colors_added_and_removed_diff_lines():
-    page = auditreport.html(sample())
+    page = auditpage.html(sample())
     assert '<span class="add">+    mask = (x &gt; 0) &amp; (x &lt;= LIMIT)</span>' in page
     assert '<span class="del">-    mask = (x &gt; 0) &amp; (x &lt; LIMIT)</span>' in page
 
 
 def test_html_kill_matrix_has_one_rect_per_non_equivalent_mutant_and_item():
     document = sample()
-    rects = parse(auditreport.html(document)).rects
+    rects = parse(auditpage.html(document)).rects
     non_equivalent = [m for m in document["mutants"] if m["status"] != "equivalent"]
     assert len(rects) == len(non_equivalent) * len(document["items"]) == 15
     titles = [r["title"] for r in rects]
@@ -405,14 +405,14 @@ def test_html_kill_matrix_has_one_rect_per_non_equivalent_mutant_and_item():
     ("linear_forward:aor:4", "backward", "killed"),
 ])
 def test_html_kill_matrix_cell_is_filled_by_its_state(mutant_id, item_id, state):
-    rects = {r["title"]: r for r in parse(auditreport.html(sample())).rects}
+    rects = {r["title"]: r for r in parse(auditpage.html(sample())).rects}
     rect = rects[f"{mutant_id} \u00d7 {item_id}: {state}"]
-    assert rect["fill"] == auditreport.FILLS[state]
-    assert len(set(auditreport.FILLS.values())) == len(auditreport.FILLS)
+    assert rect["fill"] == auditpage.FILLS[state]
+    assert len(set(auditpage.FILLS.values())) == len(auditpage.FILLS)
 
 
 def test_html_kill_matrix_groups_rows_by_function():
-    rects = parse(auditreport.html(sample())).rects
+    rects = parse(auditpage.html(sample())).rects
     order = []
     for rect in rects:
         mutant_id = rect["title"].split(" \u00d7 ")[0]
@@ -425,14 +425,14 @@ def test_html_kill_matrix_groups_rows_by_function():
 
 
 def test_html_has_a_legend_and_colored_rate_cells():
-    page = auditreport.html(sample())
+    page = auditpage.html(sample())
     assert "collateral: lost an item outside its scope" in page
     assert '<td class="num fail">67%</td>' in page and '<td class="num pass">100%</td>' in page
     assert '<td class="num na">-</td>' in page  # recall of the item without mutants
 
 
 def test_html_shows_sections_for_variants_mistakes_tolerances_and_warnings():
-    page = auditreport.html(sample())
+    page = auditpage.html(sample())
     for text in ("Surviving mutants", "Unjudged mutants", "worker crashed: MemoryError", "Rejected variants",
                  "float32_cast", "forgot_bias_sum", "backward was not lost: db is not checked",
                  "Tolerances", "suggest rtol 1e-5", "unmeasured", "no mutation operator applies to softmax",
@@ -447,7 +447,7 @@ def test_html_svg_grows_with_the_counts():
     document["mutants"] = [mutant(f"f{k % 7}:aor:{k}", f"f{k % 7}", status="survived" if k % 5 else "killed",
                                   expected=[items[k % 30]], lost=[] if k % 5 else [items[k % 30]], line=k + 1)
                            for k in range(150)]
-    page = auditreport.html(document)
+    page = auditpage.html(document)
     parsed = parse(page)
     assert parsed.problems == [] and len(parsed.rects) == 150 * 30
     svg = re.search(r'<svg[^>]*width="(\d+)" height="(\d+)"', page)
@@ -464,7 +464,7 @@ def test_html_svg_grows_with_the_counts():
 def test_both_reports_handle_a_document_without_mutants_or_items(document):
     report = auditreport.text(document)
     assert "(no rubric items)" in report and ANSI not in report
-    page = auditreport.html(document)
+    page = auditpage.html(document)
     parsed = parse(page)
     assert parsed.problems == [] and parsed.stack == [] and parsed.rects == []
     assert "<svg" not in page and "No rubric items." in page
@@ -474,5 +474,5 @@ def test_reports_do_not_change_the_document():
     document = sample()
     before = copy.deepcopy(document)
     auditreport.text(document, color=True)
-    auditreport.html(document)
+    auditpage.html(document)
     assert document == before

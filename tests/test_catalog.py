@@ -35,7 +35,7 @@ import pytest
 from conftest import REPO, SHORT_LIMITS, catalog
 
 from grader import api, rubric
-from grader.audit import expectations  # the `loses:` lines, read as grade audit reads them
+from grader.recall import expectations  # the `loses:` lines, read as grade audit reads them
 from grader.sandbox import SandboxWarning
 
 ASSIGNMENTS = ("layers", "losses", "optim", "mlp")
