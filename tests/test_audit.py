@@ -137,7 +137,9 @@ def test_a_hidden_test_with_its_da_check_removed_drops_the_items_recall_and_the_
 
 
 def test_the_bundled_layers_tests_with_their_dw_checks_removed_lose_affine_backward_dws_recall(tmp_path):
-    """The issue's own example, on the bundled course: affine_backward's dw checks removed."""
+    """The issue's own example, on the bundled course: affine_backward's dw checks removed. It is
+    also the suite's live audit of the bundled course (the full ones take 1 to 3 minutes each;
+    they are committed in docs/audit/ and checked by hash below)."""
     root = tmp_path / "course"
     for folder in ("assignments", "solutions", "rubrics"):
         shutil.copytree(REPO / folder, root / folder)
@@ -155,13 +157,23 @@ def test_the_bundled_layers_tests_with_their_dw_checks_removed_lose_affine_backw
     public.write_text(public.read_text().replace(check, "    assert dw is not None  # the dw check removed\n"))
     result = CliRunner().invoke(cli.main, ["audit", "-a", "layers", "--course", str(root), "--seed", "5", "-j", "2",
                                            "--timeout", "10", "--function", "affine_backward",
-                                           "--min-recall", "0.95", "-o", str(tmp_path / "out")])
+                                           "--function", "relu_backward", "--min-recall", "0.95",
+                                           "-o", str(tmp_path / "out")])
     assert result.exit_code == cli.EXIT_BELOW_THRESHOLD, result.output
     document = json.loads((tmp_path / "out" / "audit.json").read_text())
     dw = item(document, "affine_backward_dw")
     assert dw["recall"] < 0.95 and not dw["passed"], dw  # 50% here: only mutants that break the tuple fail
-    for other in ("affine_backward_dx", "affine_backward_db"):
-        assert item(document, other)["recall"] >= 0.95, item(document, other)
+    # The rest of this live, partial audit of the bundled course meets the thresholds: the
+    # engine, the sandbox and the probes agree with the committed audits.
+    for other in ("affine_backward_dx", "affine_backward_db", "relu_backward", "relu_edge_cases"):
+        row = item(document, other)
+        assert row["recall"] >= 0.95 and row["precision"] == 1.0, row
+    assert all(m["ok"] for m in document["mistakes"] if "affine_backward_dw" not in m["expected"])
+    # `x > 0` -> `x >= 0` in relu_backward changes only the value at the kink, to dout: a
+    # subgradient the catalog's other-side variant takes. It is equivalent, and counts nowhere.
+    by_id = {m["id"]: m for m in document["mutants"]}
+    assert by_id["relu_backward/comparison/1"]["status"] == "equivalent"
+    assert by_id["relu_backward/comparison/1"]["expected"] == []
 
 
 def test_without_thresholds_the_audit_of_a_weak_suite_still_exits_zero(tmp_path):
@@ -243,23 +255,3 @@ def test_the_committed_audit_of_each_bundled_assignment_is_current_and_meets_the
     assert all(m["ok"] for m in document["mistakes"]), [m["name"] for m in document["mistakes"] if not m["ok"]]
     assert document["summary"]["passed"], document["summary"]["line"]
     assert document["summary"]["line"] in (path.parent / "summary.txt").read_text()
-
-
-@pytest.mark.parametrize("assignment,functions", [("layers", ["affine_backward", "relu_backward"])])
-def test_a_live_audit_of_part_of_the_bundled_course_meets_the_thresholds(assignment, functions):
-    """The committed audits are checked against the course's hash; this re-runs part of one
-    for real (about 13 s; the full audits take 1 to 3 minutes each, see docs/audit/README.md),
-    so the engine, the sandbox and the probes still agree with them."""
-    document = run_audit(REPO, assignment=assignment, functions=functions, min_recall=0.95, min_precision=1.0)
-    touched = {row["id"]: row for row in document["items"] if row["mutants"]}
-    assert touched, "no item had a mutant in its scope"
-    for row in touched.values():
-        assert row["recall"] >= 0.95, (row["id"], row["survivors"])
-        assert row["precision"] == 1.0, row["rejected"]
-    assert all(m["ok"] for m in document["mistakes"]), [m for m in document["mistakes"] if not m["ok"]]
-    if assignment == "layers":
-        # `x > 0` -> `x >= 0` in relu_backward changes only the value at the kink, to dout: a
-        # subgradient the catalog's other-side variant takes. It is equivalent, and counts nowhere.
-        by_id = {m["id"]: m for m in document["mutants"]}
-        assert by_id["relu_backward/comparison/1"]["status"] == "equivalent"
-        assert by_id["relu_backward/comparison/1"]["expected"] == []
