@@ -35,7 +35,6 @@ import concurrent.futures as futures
 import dataclasses
 import hashlib
 import multiprocessing
-import pickle
 import shutil
 import signal
 import tempfile
@@ -123,18 +122,16 @@ class _Context:
 
 _CONTEXT: _Context | None = None
 _FORMS: list | None = None       # loaded correct forms, this process
-_REPLAYS: dict = {}              # probe index -> every correct form's outcomes, this process
+_REPLAYS: dict = {}              # (form index, probe index) -> outcomes, this process
 
 
-def _initialize(context_file: str) -> None:
+def _initialize(context: _Context) -> None:
+    # The context is the audit's own data (the reference run's recorded calls, which the tests
+    # built), pickled to this process by the pool: never bytes a worker produced.
     global _CONTEXT, _FORMS
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     lifeline.die_with_parent()
-    # The context was pickled by the audit's own process from the reference run's recorded
-    # calls (plain data the tests built), never from bytes a worker produced.
-    with open(context_file, "rb") as handle:
-        _CONTEXT = pickle.load(handle)
-    _FORMS = None
+    _CONTEXT, _FORMS = context, None
     _REPLAYS.clear()
 
 
@@ -147,11 +144,14 @@ def _forms() -> list:
     return _FORMS
 
 
-def _form_replays(index: int) -> list[list]:
-    """Every correct form's replay of probe ``index`` (the reference's first), once per process."""
-    if index not in _REPLAYS:
-        _REPLAYS[index] = [probe.replay(form, _CONTEXT.probes[index], timeout=REPLAY_TIMEOUT) for form in _forms()]
-    return _REPLAYS[index]
+def _form_replays(index: int, count: int | None = None) -> list[list]:
+    """The replays of probe ``index`` by the first ``count`` correct forms (all by default; the
+    reference is the first), each made once per process and only when first asked for."""
+    forms = _forms()[:count]
+    for form_index, form in enumerate(forms):
+        if (form_index, index) not in _REPLAYS:
+            _REPLAYS[form_index, index] = probe.replay(form, _CONTEXT.probes[index], timeout=REPLAY_TIMEOUT)
+    return [_REPLAYS[form_index, index] for form_index in range(len(forms))]
 
 
 def _expected_items(entry: recall.Entry, module_file: Path) -> list[str]:
@@ -169,11 +169,11 @@ def _expected_items(entry: recall.Entry, module_file: Path) -> list[str]:
                 continue
             if index not in replays:
                 replays[index] = probe.replay(mutant, recorded, timeout=REPLAY_TIMEOUT)
-            forms = _form_replays(index)
-            # Quick path: what the reference gives is always correct.
-            if not differs(scope, recorded, replays[index], forms[:1], context.names):
+            # Quick path: what the reference gives is always correct (the variants replay only
+            # for a mutant that differs from it).
+            if not differs(scope, recorded, replays[index], _form_replays(index, 1), context.names):
                 continue
-            if differs(scope, recorded, replays[index], forms, context.names):
+            if differs(scope, recorded, replays[index], _form_replays(index), context.names):
                 expected.append(item)
                 break
     # An edge item (``unless:``) is about what the items it names do not already see.
@@ -274,9 +274,7 @@ def run(*, course_root: Path, assignment: str, seed: int, limits: Limits, backen
             entries.append(recall.Entry("mutant", mutant.id, folder, seed + 1 + k, mutant.function))
         context = _Context(course_root, assignment, limits, backend, reference_folder, variant_folders,
                            probes, names, scopes, public)
-        context_file = work / "context.pickle"
-        context_file.write_bytes(pickle.dumps(context))
-        answers = _grade_all(entries, context_file, jobs, on_progress)
+        answers = _grade_all(entries, context, jobs, on_progress)
         document = recall.report(graded, entries, answers, by_id, recorder, seed=seed,
                                  inputs_digest=inputs_sha256(graded), min_recall=min_recall,
                                  min_precision=min_precision, min_mutants=min_mutants)
@@ -290,11 +288,11 @@ def run(*, course_root: Path, assignment: str, seed: int, limits: Limits, backen
     return document
 
 
-def _grade_all(entries: list[recall.Entry], context_file: Path, jobs: int, on_progress) -> dict[str, dict]:
+def _grade_all(entries: list[recall.Entry], context: _Context, jobs: int, on_progress) -> dict[str, dict]:
     answers: dict[str, dict] = {}
     # spawn: never fork a process that has threads (pytest, the worker readers).
     with futures.ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=multiprocessing.get_context("spawn"),
-                                     initializer=_initialize, initargs=(str(context_file),)) as pool:
+                                     initializer=_initialize, initargs=(context,)) as pool:
         pending = {pool.submit(_grade_entry, entry): entry for entry in entries}
         for done, future in enumerate(futures.as_completed(pending), start=1):
             entry = pending[future]
