@@ -18,9 +18,11 @@ import time
 from typing import Any, Iterator
 
 from grader import protocol
+from grader.error import SandboxUnavailable
 from grader.failure import GraderError, StudentCodeError, describe_worker_error, escape
 from grader.limits import Limits
-from grader.sandbox import Sandbox, WorkerDied, WorkerProcess, WorkerTimeout
+from grader.sandbox import Sandbox
+from grader.workerprocess import WorkerDied, WorkerProcess, WorkerTimeout
 
 
 class StudentFunction:
@@ -133,7 +135,7 @@ class StudentProxy:
             worker = self._sandbox.start()
         except (WorkerDied, WorkerTimeout, OSError) as exc:
             # No student code has run yet: a worker that cannot start is our fault.
-            raise GraderError(f"could not start the sandboxed worker ({self._sandbox.backend}): {exc}") from exc
+            raise SandboxUnavailable(f"could not start the sandboxed worker ({self._sandbox.backend}): {exc}") from exc
         self._generation += 1
         if self._worker is not None:
             self.restarts += 1

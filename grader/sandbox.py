@@ -1,4 +1,8 @@
-"""Starting, talking to and killing the worker process: the only module that starts processes.
+"""Where and how a worker for one submission is started: backends, bwrap arguments, masks.
+
+With :mod:`grader.workerprocess` (which starts the process this module describes,
+talks to it and kills it), this is the sandbox: the only code that starts processes
+that run student code. The worker itself is :mod:`grader.worker.server`.
 
 Two backends:
 
@@ -41,22 +45,19 @@ from __future__ import annotations
 import functools
 import json
 import os
-import queue
 import secrets
 import shutil
-import signal
 import site
 import subprocess
 import sys
-import tempfile
-import threading
-import time
 import warnings
 from pathlib import Path
 
-from grader import cgroup, protocol, seccomp
-from grader.failure import GraderError
+from grader import cgroup
+from grader.error import SandboxUnavailable
 from grader.limits import Limits
+# Re-exported: the rest of the grader and the tests import these from here.
+from grader.workerprocess import WorkerDied, WorkerProcess, WorkerTimeout, worker_environment  # noqa: F401
 
 GRADER_PACKAGE = Path(__file__).resolve().parent
 BACKENDS = ("auto", "bwrap", "subprocess", "unprivileged")
@@ -70,9 +71,6 @@ SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64")
 # symlinks (Debian's BLAS), users and groups (getpass, ~), time zone, name service config.
 ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives",
              "/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/etc/localtime", "/etc/os-release")
-# Joins the worker's cgroup (each file named before "--"), then becomes the worker: the
-# worker is in its cgroup before its first instruction, and so is every process it starts.
-_CGROUP_SHIM = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
 # Runs as root in the worker's process group (and cgroup), then becomes the worker user for
 # good: no supplementary groups, real/effective/saved ids all changed (every capability is
 # lost), no_new_privs (no set-uid program gives them back), then execs the worker.
@@ -90,7 +88,7 @@ _DROP_PRIVILEGES = (
 _PROBE = (
     "import json, os, sys\n"
     "sys.path.insert(0, sys.argv[1])\n"
-    "import numpy, grader.worker\n"
+    "import numpy, grader.worker.server\n"
     "readable = []\n"
     "for path in sys.argv[2:]:\n"
     "    try:\n"
@@ -104,13 +102,6 @@ _PROBE = (
 class SandboxWarning(UserWarning):
     """The strong sandbox is not available; the weaker backend is used."""
 
-
-class WorkerTimeout(Exception):
-    """The worker did not answer within its wall-clock limit (it has been killed)."""
-
-
-class WorkerDied(Exception):
-    """The worker process ended or broke the protocol (it has been killed)."""
 
 
 def bwrap_path() -> str | None:
@@ -135,7 +126,7 @@ def choose_backend(preference: str = "auto") -> str:
     if bwrap_path():
         return "bwrap"
     if preference == "bwrap":
-        raise RuntimeError("the bwrap sandbox was requested but bwrap is not installed "
+        raise SandboxUnavailable("the bwrap sandbox was requested but bwrap is not installed "
                            "(Debian/Ubuntu: apt-get install bubblewrap)")
     warnings.warn("bubblewrap (bwrap) is not available: student code runs as a plain subprocess "
                   "with resource limits but without filesystem or network isolation",
@@ -149,9 +140,9 @@ def worker_ids() -> tuple[int, int]:
         uid = int(os.environ.get(WORKER_UID_ENV, DEFAULT_WORKER_ID))
         gid = int(os.environ.get(WORKER_GID_ENV, DEFAULT_WORKER_ID))
     except ValueError:
-        raise GraderError(f"${WORKER_UID_ENV} and ${WORKER_GID_ENV} must be numeric ids") from None
+        raise SandboxUnavailable(f"${WORKER_UID_ENV} and ${WORKER_GID_ENV} must be numeric ids") from None
     if uid <= 0 or gid <= 0:
-        raise GraderError("the unprivileged sandbox needs a worker user and group other than root (0)")
+        raise SandboxUnavailable("the unprivileged sandbox needs a worker user and group other than root (0)")
     return uid, gid
 
 
@@ -160,14 +151,14 @@ def check_unprivileged(hidden: tuple[str, ...] = ()) -> None:
     grader is root (only root can switch users), the worker user can start Python, import
     numpy and the worker, and can read none of ``hidden`` (the course's secret folders)."""
     if not sys.platform.startswith("linux") or not hasattr(os, "geteuid"):
-        raise GraderError("the unprivileged sandbox runs on Linux only")
+        raise SandboxUnavailable("the unprivileged sandbox runs on Linux only")
     if os.geteuid() != 0:
-        raise GraderError("the unprivileged sandbox must be started as root (it switches the worker to an "
+        raise SandboxUnavailable("the unprivileged sandbox must be started as root (it switches the worker to an "
                           "unprivileged user); use --sandbox bwrap or subprocess otherwise")
     uid, gid = worker_ids()
     readable = _probe(sys.executable, str(GRADER_PACKAGE.parent), uid, gid, tuple(sorted(hidden)))
     if readable:
-        raise GraderError(f"the worker user {uid} can read {', '.join(readable)}: the hidden tests and "
+        raise SandboxUnavailable(f"the worker user {uid} can read {', '.join(readable)}: the hidden tests and "
                           "solutions must not be readable by it (chmod 700 the course folder, owned by root)")
 
 
@@ -178,45 +169,22 @@ def _probe(python: str, package_parent: str, uid: int, gid: int, hidden: tuple[s
                               user=uid, group=gid, extra_groups=[], cwd="/", env=worker_environment(),
                               stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
     except (OSError, subprocess.SubprocessError) as exc:
-        raise GraderError(f"the unprivileged sandbox cannot start {python} as user {uid}: {exc}") from None
+        raise SandboxUnavailable(f"the unprivileged sandbox cannot start {python} as user {uid}: {exc}") from None
     if done.returncode != 0:
         last = (done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"])[-1]
-        raise GraderError(f"the unprivileged sandbox cannot run the worker as user {uid} with {python} "
+        raise SandboxUnavailable(f"the unprivileged sandbox cannot run the worker as user {uid} with {python} "
                           f"({last}). Python, its packages and the grader must be readable by that user: "
                           "install them outside a private home folder (a Python under /root, mode 0700, "
                           "cannot run as another user)")
     try:
         return tuple(json.loads(done.stdout.decode("utf-8", "replace").strip().splitlines()[-1]))
     except (ValueError, IndexError):
-        raise GraderError(f"the unprivileged sandbox's probe as user {uid} gave no answer") from None
+        raise SandboxUnavailable(f"the unprivileged sandbox's probe as user {uid} gave no answer") from None
 
-
-def worker_environment() -> dict:
-    """A scrubbed environment: nothing of the grader's (tokens, secrets, paths) leaks in."""
-    env = {
-        "PATH": os.defpath,
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        # Why: one BLAS thread per worker; parallel workers must not oversubscribe the cores.
-        "OPENBLAS_NUM_THREADS": "1",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONIOENCODING": "utf-8:backslashreplace",
-    }
-    # Why: some OpenBLAS builds crash or compute wrongly on this CPU without these.
-    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-        if name in os.environ:
-            env[name] = os.environ[name]
-    if os.name == "nt":  # Python cannot start on Windows without these
-        for name in ("SYSTEMROOT", "SYSTEMDRIVE", "TEMP", "TMP"):
-            if name in os.environ:
-                env[name] = os.environ[name]
-    return env
 
 
 def _bootstrap(package_parent: str) -> str:
-    return f"import sys; sys.path.insert(0, {package_parent!r}); from grader.worker import main; main()"
+    return f"import sys; sys.path.insert(0, {package_parent!r}); from grader.worker.server import main; main()"
 
 
 def _mask(path: str) -> list[str]:
@@ -257,7 +225,7 @@ class Sandbox:
                 "cpu_seconds_per_process": limits.cpu_seconds,
                 "file_size_bytes": limits.file_size_bytes,
                 "total_memory_bytes": group.memory_bytes if group else None,
-                "processes": group.processes if group else self._nproc_rlimit(),
+                "processes": group.processes if group else self.nproc_rlimit(),
                 "tmp_bytes": limits.tmp_bytes if self.backend == "bwrap" else None,
                 "scratch_bytes": limits.scratch_bytes if self.backend == "bwrap" else None,
                 "enforced_by": (f"cgroup v{group.version}" if group else "rlimits")
@@ -265,7 +233,7 @@ class Sandbox:
                    "unprivileged": f", subprocess as user {worker_ids()[0]}"}.get(self.backend, ", subprocess")}
         return caps
 
-    def _nproc_rlimit(self) -> int | None:
+    def nproc_rlimit(self) -> int | None:
         """RLIMIT_NPROC where it bounds only this worker: bwrap as a user (a new user
         namespace counts its own processes). For root the kernel ignores it; for a plain
         subprocess it would count every process of the user's."""
@@ -358,184 +326,3 @@ def _own_folders(workdir: Path, submission: Path, uid: int, gid: int) -> tuple[P
         for path in (folder, *folder.rglob("*")):
             os.lchown(path, uid, gid)
     return copy, scratch
-
-
-class WorkerProcess:
-    """One running worker: send a request, wait (bounded) for its answer, kill it."""
-
-    def __init__(self, sandbox: Sandbox):
-        self.limits = sandbox.limits
-        self.backend = sandbox.backend
-        self._workdir = tempfile.mkdtemp(prefix="nngrade-worker-")
-        self.cgroup = cgroup.create(memory_bytes=self.limits.total_memory_bytes,
-                                    processes=self.limits.processes) if sys.platform.startswith("linux") else None
-        self.caps = sandbox.caps(self.cgroup)
-        filter_fd = None
-        program = seccomp.program() if self.backend == "bwrap" else None
-        if program is not None and hasattr(os, "memfd_create"):
-            filter_fd = os.memfd_create("nngrade-seccomp", 0)
-            os.write(filter_fd, program)
-            os.lseek(filter_fd, 0, os.SEEK_SET)
-        self.caps["seccomp"] = filter_fd is not None
-        argv, submission_dir, workdir = sandbox.command(self._workdir, seccomp_fd=filter_fd)
-        if self.cgroup is not None:
-            argv = ["/bin/sh", "-c", _CGROUP_SHIM, "sh", *self.cgroup.procs_files, "--", *argv]
-        kwargs: dict = {}
-        if os.name == "posix":
-            # Why: its own process group, so a kill reaches every process it started.
-            kwargs["start_new_session"] = True
-        else:
-            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
-        try:
-            self.process = subprocess.Popen(
-                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                env=worker_environment(), cwd=self._workdir, close_fds=True,
-                pass_fds=(filter_fd,) if filter_fd is not None else (), **kwargs)
-        except BaseException:
-            if self.cgroup is not None:
-                self.cgroup.remove()
-            shutil.rmtree(self._workdir, ignore_errors=True)
-            raise
-        finally:
-            if filter_fd is not None:
-                os.close(filter_fd)
-        self._replies: queue.Queue = queue.Queue()
-        # Why: the reader reads one frame per request, so a worker that sends frames nobody
-        # asked for holds them in its own pipe, not in the grader's memory.
-        self._permits = threading.Semaphore(0)
-        self._output = bytearray()
-        self._output_total = 0
-        self._output_lock = threading.Lock()
-        threading.Thread(target=self._read_replies, daemon=True).start()
-        threading.Thread(target=self._read_output, daemon=True).start()
-        self.dead = False
-        self.request({"op": "init", "limits": {**self.limits.for_worker(),
-                                               "processes": sandbox._nproc_rlimit()},
-                      "submission_dir": submission_dir, "workdir": workdir},
-                     timeout=self.limits.start_timeout)
-
-    # -- background readers ---------------------------------------------------
-    # The reader threads own their pipes and close them at EOF. kill() must not close
-    # them under a blocked reader: if a process that escaped the kill (setsid) still
-    # holds the pipe, close() would wait for the reader forever.
-    def _read_replies(self) -> None:
-        try:
-            while True:
-                self._permits.acquire()
-                payload = protocol.read_frame(self.process.stdout, max_bytes=self.limits.message_bytes)
-                self._replies.put(payload)
-                if payload is None:
-                    return
-                payload = None  # why: not held while waiting for the next permit (a frame may be 64 MiB)
-        except Exception as exc:  # anything the worker's bytes cause is the worker's fault
-            self._replies.put(exc)
-        finally:
-            _close_quietly(self.process.stdout)
-
-    def _read_output(self) -> None:
-        # Why a cap: a print in an infinite loop must not fill the grader's memory;
-        # the rest is read and dropped so the worker never blocks on a full pipe.
-        stream = self.process.stderr
-        try:
-            while True:
-                chunk = stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536)
-                if not chunk:
-                    return
-                with self._output_lock:
-                    self._output_total += len(chunk)
-                    room = self.limits.output_bytes - len(self._output)
-                    if room > 0:
-                        self._output += chunk[:room]
-        except (OSError, ValueError):
-            return
-        finally:
-            _close_quietly(stream)
-
-    def take_output(self) -> tuple[str, int]:
-        """(captured output so far as text, total bytes printed); clears the capture."""
-        with self._output_lock:
-            text = self._output.decode("utf-8", errors="replace")
-            total = self._output_total
-            self._output = bytearray()
-            self._output_total = 0
-        return text, total
-
-    # -- requests ---------------------------------------------------------------
-    def request(self, message: dict, blobs: list | None = None, *, timeout: float) -> tuple[dict, list]:
-        if self.dead:
-            raise WorkerDied("the worker is no longer running")
-        try:
-            self._permits.release()
-            self.process.stdin.write(protocol.pack(message, blobs or []))
-            self.process.stdin.flush()
-        except (BrokenPipeError, OSError, ValueError):
-            self.kill()
-            raise WorkerDied(self._death_reason()) from None
-        deadline = time.monotonic() + timeout
-        try:
-            payload = self._replies.get(timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Empty:
-            self.kill()
-            raise WorkerTimeout(f"no answer within {timeout:g} s") from None
-        if payload is None:
-            self.kill()
-            raise WorkerDied(self._death_reason())
-        if isinstance(payload, Exception):
-            self.kill()
-            raise WorkerDied(f"the worker sent a malformed message ({payload})")
-        try:
-            return protocol.unpack(payload, max_json_bytes=self.limits.json_bytes)
-        except protocol.ProtocolError as exc:
-            problem = str(exc)
-        # Why out here: an exception raised inside the except block would keep this frame,
-        # and so the refused payload, alive through its traceback.
-        del payload
-        self.kill()
-        raise WorkerDied(f"the worker sent a malformed message ({problem})")
-
-    def _death_reason(self) -> str:
-        try:
-            code = self.process.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            return "the worker stopped answering"
-        if code < 0:
-            try:
-                name = signal.Signals(-code).name
-            except ValueError:
-                name = f"signal {-code}"
-            hint = {"SIGXCPU": " (CPU time limit)", "SIGKILL": " (killed, possibly out of memory)",
-                    "SIGSEGV": " (segmentation fault)", "SIGXFSZ": " (file size limit)"}.get(name, "")
-            return f"the worker process was killed by {name}{hint}"
-        return f"the worker process exited with code {code}"
-
-    def kill(self) -> None:
-        """Kill the worker and everything it started; safe to call twice."""
-        if not self.dead:
-            self.dead = True
-            self._permits.release()  # why: a reader waiting for a permit reads the end of the pipe and stops
-            try:
-                if os.name == "posix":
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                else:
-                    self.process.kill()
-            except (ProcessLookupError, PermissionError, OSError):
-                pass
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
-            _close_quietly(self.process.stdin)  # stdout and stderr are closed by their readers
-        if self.cgroup is not None:
-            # Why: a process that left the process group (setsid) is still in the cgroup.
-            self.cgroup.remove()
-            self.cgroup = None
-        shutil.rmtree(self._workdir, ignore_errors=True)
-
-    close = kill
-
-
-def _close_quietly(stream) -> None:
-    try:
-        stream.close()
-    except (OSError, ValueError):
-        pass

@@ -5,10 +5,10 @@ code once it is imported (it can monkeypatch numpy, this module, anything), so
 nothing the worker sends back is a verdict: it answers calls with plain data
 (see :mod:`grader.protocol`) and the trusted side checks every byte.
 
-Started by :mod:`grader.sandbox` as ``python -I -B -c <bootstrap>`` with
-stdin, stdout and stderr as pipes. Before any student code runs it moves the
-protocol onto private descriptors, points stdin at the null device and sends
-both stdout and stderr to the capture pipe, so a student's ``print`` can never
+Started by :mod:`grader.sandbox` as ``python -I -B -c <bootstrap>`` (which calls
+:func:`main`) with stdin, stdout and stderr as pipes. Before any student code runs
+it moves the protocol onto private descriptors, points stdin at the null device and
+sends both stdout and stderr to the capture pipe, so a student's ``print`` can never
 be mistaken for a result.
 """
 
@@ -110,7 +110,8 @@ class Worker:
         if not os.path.isfile(path):
             if os.path.isfile(os.path.join(self.submission_dir, name + ".ipynb")):
                 # A notebook: read, converted and run here, never in the trusted process.
-                from grader import notebook
+                # Imported here: a .py submission's worker never loads the notebook reader.
+                from grader.worker import notebook
                 return notebook.import_notebook(self, message)
             return {"error": {"kind": "missing_file", "type": "", "message": f"{name}.py", "where": []}}
         # Appended, not prepended: the student's own helper modules import, but a
