@@ -25,12 +25,13 @@ from pathlib import Path
 from typing import Callable
 
 from grader import gradebook, schema, terminal
+from grader.error import UsageError
 from grader.storage import write_atomically
 
 GROUP = "nngrade.exporters"
 
 
-class ExportError(Exception):
+class ExportError(UsageError):
     """The export cannot be made (missing batch, roster not understood, unknown exporter);
     the message says why and where. Student ids in it are made printable."""
 

@@ -3,7 +3,9 @@
 * :class:`StudentFailure` (an ``AssertionError``): the submission is wrong. The
   item scores zero and the message is shown to the student.
 * :class:`GraderError`: the grader, the rubric or a hidden test is broken. It is
-  reported as a grader error, never as the student's zero.
+  reported as a grader error, never as the student's zero. It is the root of the
+  grader's own errors, defined in :mod:`grader.error` (with the usage error and the
+  sandbox that cannot start) and importable from here too.
 
 Any other exception escaping a hidden test is treated as a grader error too.
 """
@@ -11,6 +13,8 @@ Any other exception escaping a hidden test is treated as a grader error too.
 from __future__ import annotations
 
 import re
+
+from grader.error import GraderError  # the grader's side of "whose fault": see grader.error
 
 
 class StudentFailure(AssertionError):
@@ -25,8 +29,7 @@ class MismatchError(StudentFailure):
     """The student's result differs from the expected one (see :mod:`grader.comparison`)."""
 
 
-class GraderError(Exception):
-    """A fault of the grader, the course material or a hidden test, not of the student."""
+__all__ = ["GraderError", "MismatchError", "StudentCodeError", "StudentFailure", "describe_worker_error", "escape"]
 
 
 # Control characters, plus Unicode line separators and bidi overrides that could

@@ -46,6 +46,7 @@ from pathlib import Path
 import yaml
 
 from grader import archive, terminal
+from grader.error import UsageError
 
 SUBMISSION_SUFFIXES = {".py", ".ipynb", ".zip"}
 CANVAS_NAME = re.compile(r"^(?P<name>[^_]+)_(?P<late>LATE_)?(?P<user>\d+)_(?P<sub>\d+)_(?P<file>.+)$")
@@ -53,8 +54,9 @@ CANVAS_RESUBMISSION = re.compile(r"^(?P<stem>.+?)-(?P<number>\d+)(?P<suffix>\.[A
 IGNORED = {"__MACOSX", ".DS_Store", "__pycache__"}
 
 
-class LayoutError(Exception):
-    """The submissions folder cannot be read; the message says why and where.
+class LayoutError(UsageError):
+    """The submissions folder cannot be read; the message says why and where. A usage error
+    (the operator pointed the batch at something that is not a download): nothing is graded.
 
     The message is printed, and may quote student ids and file names: it is
     made printable (:func:`grader.terminal.clean`).

@@ -207,3 +207,185 @@ def test_without_a_course_and_outside_a_checkout_there_is_no_silent_fallback(tmp
         monkeypatch.chdir(tmp_path)
         monkeypatch.delenv(course.ENV_COURSE, raising=False)
         assert course.find_root() == REPO
+
+
+# --- One error policy: every command's exit codes come from one table (grader/error.py).
+
+from grader import api, error  # noqa: E402
+
+
+def test_grade_help_prints_the_exit_code_table_and_the_readme_lists_the_same_codes():
+    run = invoke("--help")
+    assert run.exit_code == 0
+    for line in error.exit_table().splitlines():
+        assert line in run.output, line
+    assert {int(code) for code in error.Exit} == {0, 1, 2, 3, 130}
+    readme = (REPO / "README.md").read_text().split("### Exit codes", 1)[1].split("\n#", 1)[0]
+    rows = [line.split("|")[1].strip() for line in readme.splitlines()
+            if line.startswith("| ") and not line.startswith("| code")]
+    assert rows == [str(int(code)) for code in error.Exit]
+
+
+def test_the_error_hierarchy_has_one_root_and_keeps_the_old_names():
+    from grader import failure, layout
+
+    assert failure.GraderError is error.GraderError and api.UsageError is error.UsageError
+    for cls in (error.GraderFault, error.SandboxUnavailable, error.UsageError, layout.LayoutError):
+        assert issubclass(cls, error.GraderError)
+    assert issubclass(api.UsageError, ValueError) and issubclass(layout.LayoutError, api.UsageError)
+    assert issubclass(error.SandboxUnavailable, RuntimeError)  # what choose_backend raised before it existed
+
+
+@pytest.mark.parametrize("raised,code,label", [
+    (error.UsageError("the thing you gave is wrong"), 2, "usage error"),
+    (error.GraderError("the rubric is broken"), 1, "grader error"),
+    (error.GraderFault("the rubric is broken"), 1, "grader error"),
+    (error.SandboxUnavailable("bwrap cannot start here"), 1, "grader error"),
+])
+def test_an_error_raised_by_any_command_exits_with_its_code_and_one_line_saying_whose(monkeypatch, raised, code,
+                                                                                       label):
+    def fail(**_):
+        raise raised
+
+    monkeypatch.setattr(api, "validate", fail)
+    run = CliRunner().invoke(main, ["validate", "-a", "layers", "--course", str(REPO)], catch_exceptions=False)
+    assert run.exit_code == code
+    assert run.stderr.splitlines()[-1] == f"{label}: {raised}" and "Traceback" not in run.output
+
+
+def test_a_grader_fault_exits_1_saying_grader_error():
+    run = CliRunner().invoke(main, ["run", str(REFERENCE), "-a", "nope", "--course", str(REPO)])
+    assert run.exit_code == 1
+    assert run.stderr.splitlines()[-1].startswith("grader error: no assignment 'nope' in the course at")
+
+
+def test_a_usage_error_exits_2_saying_usage_error_and_nothing_is_written(tmp_path):
+    (tmp_path / "class").mkdir()
+    out = tmp_path / "out"
+    run = CliRunner().invoke(main, ["batch", str(tmp_path / "class"), "-a", "layers", "-o", str(out),
+                                    "--course", str(REPO)])
+    assert run.exit_code == 2
+    assert run.stderr.splitlines()[-1].startswith("usage error: ") and "no submission found" in run.stderr
+    assert not out.exists()
+
+
+def test_ctrl_c_inside_a_command_exits_130_saying_interrupted_without_a_traceback(monkeypatch):
+    def interrupted(**_):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(api, "validate", interrupted)
+    run = CliRunner().invoke(main, ["validate", "-a", "layers", "--course", str(REPO)], catch_exceptions=False)
+    assert run.exit_code == 130
+    assert run.stderr.splitlines()[-1] == "interrupted" and "Traceback" not in run.output
+
+
+def test_nothing_in_the_grader_imports_the_cli_modules():
+    import ast
+
+    cli_modules = {"grader.cli", "grader.commands", "grader.options"}
+    for path in (REPO / "grader").rglob("*.py"):
+        if path.parent == REPO / "grader" and (f"grader.{path.stem}" in cli_modules or path.name == "__main__.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                imported = {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                imported = {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+            else:
+                continue
+            assert not imported & cli_modules, f"{path.relative_to(REPO)}, line {node.lineno}"
+
+
+# --- A folder of classes: `grade batch examples/ -o out` grades each assignment's class.
+
+def _classes(tmp_path):
+    classes = tmp_path / "classes"
+    for assignment, students in {"layers": ["ada_correct_vectorized.py", "ken_syntax_error.py"],
+                                 "losses": ["ada_correct_vectorized.py", "anita_error_at_import.py"]}.items():
+        (classes / assignment).mkdir(parents=True)
+        for student in students:
+            shutil.copyfile(REPO / "examples" / assignment / student, classes / assignment / student)
+    (classes / "README.md").write_text("not a class: files beside the classes are ignored\n")
+    return classes
+
+
+def test_batch_without_an_assignment_grades_a_folder_of_classes_each_into_its_own_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("NNGRADE_COURSE_SECRET", raising=False)
+    out = tmp_path / "out"
+    run = CliRunner().invoke(main, ["batch", str(_classes(tmp_path)), "-o", str(out), "--course", str(REPO),
+                                    "--timeout", "1.5", "--sandbox", "subprocess", "-j", "2"], catch_exceptions=False)
+    assert run.exit_code == 0, run.output
+    for assignment in ("layers", "losses"):
+        scores = {p.stem: json.loads(p.read_text())["score"] for p in (out / assignment / "results").glob("*.json")}
+        assert scores == {"ada_correct_vectorized": 100, "ken_syntax_error" if assignment == "layers"
+                          else "anita_error_at_import": 0}
+        assert (out / assignment / "grades.csv").is_file() and (out / assignment / "report.html").is_file()
+        assert f"{assignment}: 2 students (folder layout): 1 graded, 1 submission errors" in run.stdout
+    assert "total: 2 classes, 4 students: 2 graded, 2 submission errors, 0 grader errors" in run.stdout
+    assert run.stderr.count("no course secret") == 1, run.stderr
+
+
+def test_a_folder_of_classes_with_a_folder_named_after_no_assignment_is_refused_before_grading(tmp_path):
+    classes = _classes(tmp_path)
+    (classes / "layer").mkdir()  # a misspelt class would otherwise go ungraded unnoticed
+    out = tmp_path / "out"
+    run = CliRunner().invoke(main, ["batch", str(classes), "-o", str(out), "--course", str(REPO)])
+    assert run.exit_code == 2
+    assert run.stderr.splitlines()[-1].startswith(f"usage error: {classes}: layer named after no assignment")
+    assert not out.exists()
+
+
+def test_batch_without_an_assignment_on_one_class_says_to_give_it(tmp_path):
+    (tmp_path / "class").mkdir()
+    shutil.copyfile(STARTER, tmp_path / "class" / "frank.py")
+    run = CliRunner().invoke(main, ["batch", str(tmp_path / "class"), "-o", str(tmp_path / "out"),
+                                    "--course", str(REPO)])
+    assert run.exit_code == 2 and "is not a folder of classes" in run.stderr and "(-a)" in run.stderr
+
+
+def test_batch_feedback_is_passed_to_the_batch_only_when_asked_for(tmp_path, monkeypatch):
+    from grader import batch
+
+    calls = []
+
+    def fake_run(**kwargs):
+        calls.append(kwargs)
+        return batch.Summary(layout="folder", total=0)
+
+    monkeypatch.setattr(batch, "run", fake_run)
+    for flags in ([], ["--feedback"]):
+        run = CliRunner().invoke(main, ["batch", str(tmp_path), "-a", "layers", "-o", str(tmp_path / "out"),
+                                        "--course", str(REPO), "--secret-file", str(REFERENCE), *flags])
+        assert run.exit_code == 0, run.output
+    assert "feedback" not in calls[0] and calls[1]["feedback"] is True
+
+
+# --- Authoring commands wired to their modules: `grade new`, `grade starter`.
+
+def test_grade_new_creates_an_assignment_skeleton_and_refuses_one_that_exists(tmp_path):
+    for folder in ("rubrics", "assignments", "solutions"):
+        (tmp_path / folder).mkdir()
+    run = CliRunner().invoke(main, ["new", "scale", "--course", str(tmp_path)], catch_exceptions=False)
+    assert run.exit_code == 0, run.output
+    assert (tmp_path / "rubrics" / "scale" / "rubric.json").is_file() and "created " in run.output
+    again = CliRunner().invoke(main, ["new", "scale", "--course", str(tmp_path)], catch_exceptions=False)
+    assert again.exit_code == 2 and "usage error: " in again.stderr and "exists already" in again.stderr
+
+
+def test_grade_starter_writes_or_checks_the_starter_of_the_assignment_it_names(tmp_path, monkeypatch):
+    import types
+
+    import grader
+
+    seen = []
+    fake = types.SimpleNamespace(
+        write=lambda assignment: seen.append(("write", assignment.name)) or [tmp_path / "a.py"],
+        check=lambda assignment: seen.append(("check", assignment.name)) or ["a.py: out of date"])
+    monkeypatch.setitem(sys.modules, "grader.starter", fake)  # never the real one: it would write into the course
+    monkeypatch.setattr(grader, "starter", fake, raising=False)
+    wrote = CliRunner().invoke(main, ["starter", "-a", "layers", "--course", str(REPO)], catch_exceptions=False)
+    assert wrote.exit_code == 0 and f"wrote {tmp_path / 'a.py'}" in wrote.output
+    checked = CliRunner().invoke(main, ["starter", "-a", "layers", "--check", "--course", str(REPO)],
+                                 catch_exceptions=False)
+    assert checked.exit_code == 1 and "a.py: out of date" in checked.output
+    assert seen == [("write", "layers"), ("check", "layers")]

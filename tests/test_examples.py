@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, SHORT_LIMITS
 
-from grader import api, result
+from grader import api, course, result
 
 pytestmark = pytest.mark.filterwarnings("ignore::grader.sandbox.SandboxWarning")
 
@@ -18,6 +18,11 @@ EXAMPLES = REPO / "examples"
 KINDS = {"correct", "partly wrong", "crashing", "hanging", "hostile"}
 # A table row: | `student` | `file` | kind | what it demonstrates | expected score |
 ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|\s*`([^`]+)`\s*\|\s*([a-z ]+?)\s*\|.*\|\s*(\d+)\s*\|\s*$")
+
+
+def test_the_examples_folder_is_a_folder_of_classes_one_per_assignment_of_the_course():
+    """What the README's first command, `grade batch examples/ -o out`, grades: every class."""
+    assert api.class_folders(submissions=EXAMPLES, course=REPO) == {name: EXAMPLES / name for name in course.names(REPO)}
 
 
 def readme_rows(assignment: str) -> dict:
