@@ -80,7 +80,7 @@ def completed_notebook(assignment):
         if cell.cell_type != "code":
             continue
         lines = cell.source.splitlines()
-        tree = ast.parse(cell.source)
+        tree = ast.parse(notebook.neutralize(cell.source)[0])  # the starter's `!grade local` cell
         for node in tree.body:
             defined |= notebook.bound_names(node)
             if isinstance(node, ast.Import):
@@ -113,7 +113,8 @@ def notebook_submission(folder, assignment, document):
     graded = course.load(REPO, assignment)
     required = dict(graded.required_modules())
     imported = {alias.name for cell in document.cells if cell.cell_type == "code"
-                for node in ast.parse(cell.source).body if isinstance(node, ast.Import) for alias in node.names}
+                for node in ast.parse(notebook.neutralize(cell.source)[0]).body if isinstance(node, ast.Import)
+                for alias in node.names}
     for other in ASSIGNMENTS:  # another assignment's module the notebook imports: the student's own copy
         module = course.load(REPO, other).module
         if module in imported and other != assignment:
@@ -271,6 +272,7 @@ def test_skipped_statements_of_the_course_starter_notebook_are_not_listed(tmp_pa
     assert "these 1 top-level statements were skipped" in document["output"], document["output"]
     assert "print('my own demo')" in document["output"]
     assert "relu_forward(x)" not in document["output"]
+    assert "grade local" not in document["output"]  # the starter's own check cell is not the student's
 
 
 def test_a_report_from_the_worker_is_checked_and_escaped():

@@ -1,24 +1,28 @@
-"""Reference solution for the ``layers`` assignment: the affine layer, seven
-elementwise activations (ReLU, sigmoid, tanh, leaky ReLU, ELU, softplus, SiLU)
-and the softmax.
+"""The ``layers`` assignment: the affine layer, seven elementwise activations (ReLU,
+sigmoid, tanh, leaky ReLU, ELU, softplus, SiLU) and the softmax.
 
 Each layer is a pair of functions: ``*_forward`` computes the output and a
 ``cache`` of what the backward pass needs; ``*_backward`` takes the upstream
 gradient ``dout`` and that cache and returns the gradients of the inputs
-(downstream gradient = upstream gradient x local gradient). ``softmax`` has
-no backward pass here. Conventions follow the CS231n layer API used in the
-course lecture notes; the handout (assignments/layers/README.md) gives each
-formula with its source.
+(downstream gradient = upstream gradient x local gradient). ``softmax`` has no
+backward pass in this assignment. Conventions follow the CS231n layer API used in
+the course lecture notes.
 
-Convention at the kinks (ReLU, leaky ReLU, ELU with alpha != 1): any value
-between the two one-sided slopes is a valid (sub)gradient at ``x == 0`` and gets
-full marks. This reference takes the slope of the ``x <= 0`` branch there
-(0, alpha, and alpha * e**0 = alpha), as PyTorch does for ReLU.
+README.md, the handout, gives each formula with the lecture it comes from, and the
+rules: shapes, no averaging over N in the backward pass, no mutation of inputs,
+float outputs, numerical stability, the valid values at the kinks.
 
-This file is trusted and never shown to students or to grading workers.
+At the kinks (ReLU, leaky ReLU, ELU with alpha != 1) any value between the two
+one-sided slopes is a valid (sub)gradient at ``x == 0`` and gets full marks. This
+course takes the slope of the ``x <= 0`` branch there (0, alpha, and
+alpha * e**0 = alpha), as PyTorch does for ReLU.
 """
 
 import numpy as np
+
+# BEGIN SOLUTION
+# The reference solution: trusted, never shown to students or to grading workers.
+# END SOLUTION
 
 
 def affine_forward(x, w, b):
@@ -43,12 +47,18 @@ def affine_forward(x, w, b):
     cache : tuple (x, w, b)
         The inputs, unchanged, for ``affine_backward``.
     """
+    # BEGIN PROMPT
+    # TODO: flatten each example of x to a row (shape (N, D)), apply the
+    # affine map, and keep (x, w, b) as the cache.
+    # END PROMPT
+    # BEGIN SOLUTION
     n = x.shape[0]
     d = int(np.prod(x.shape[1:]))
     x_flat = x.reshape(n, d)
     out = x_flat @ w + b
     cache = (x, w, b)
     return out, cache
+    # END SOLUTION
 
 
 def affine_backward(dout, cache):
@@ -76,6 +86,11 @@ def affine_backward(dout, cache):
     db : ndarray, shape (M,)
         Gradient with respect to b.
     """
+    # BEGIN PROMPT
+    # TODO: derive dx, dw and db from out = x_flat @ w + b and the chain rule;
+    # check that each has the shape of x, w, b. Sum over the batch; do not divide by N.
+    # END PROMPT
+    # BEGIN SOLUTION
     x, w, b = cache
     n = x.shape[0]
     d = int(np.prod(x.shape[1:]))
@@ -84,6 +99,7 @@ def affine_backward(dout, cache):
     dw = x_flat.T @ dout
     db = dout.sum(axis=0)
     return dx, dw, db
+    # END SOLUTION
 
 
 def relu_forward(x):
@@ -103,9 +119,14 @@ def relu_forward(x):
     cache : ndarray, same shape as x
         The input x, unchanged, for ``relu_backward``.
     """
+    # BEGIN PROMPT
+    # TODO: elementwise max(0, x); keep x as the cache.
+    # END PROMPT
+    # BEGIN SOLUTION
     out = np.maximum(0, x)
     cache = x
     return out, cache
+    # END SOLUTION
 
 
 def relu_backward(dout, cache):
@@ -126,9 +147,15 @@ def relu_backward(dout, cache):
     dx : ndarray, same shape and dtype as dout
         Gradient with respect to x (a float array, never int or bool).
     """
+    # BEGIN PROMPT
+    # TODO: downstream = upstream x local gradient (README.md, "ReLU");
+    # return a new float array with dout's dtype, never write into dout.
+    # END PROMPT
+    # BEGIN SOLUTION
     x = cache
     dx = np.where(x > 0, dout, np.zeros((), dtype=dout.dtype))
     return dx
+    # END SOLUTION
 
 
 def sigmoid_forward(x):
@@ -151,10 +178,16 @@ def sigmoid_forward(x):
     cache : ndarray, same shape as x
         The output ``out``: the derivative is written in terms of it.
     """
+    # BEGIN PROMPT
+    # TODO: compute sigma(x) without overflow (use exp(-|x|), never
+    # exp of a large positive number); keep the output as the cache.
+    # END PROMPT
+    # BEGIN SOLUTION
     z = np.exp(-np.abs(x))
     out = np.where(x >= 0, 1 / (1 + z), z / (1 + z))
     cache = out
     return out, cache
+    # END SOLUTION
 
 
 def sigmoid_backward(dout, cache):
@@ -175,9 +208,15 @@ def sigmoid_backward(dout, cache):
     dx : ndarray, same shape and dtype as dout
         Gradient with respect to x.
     """
+    # BEGIN PROMPT
+    # TODO: downstream = upstream x local gradient; the cache holds the
+    # forward's output, which the derivative is written in terms of.
+    # END PROMPT
+    # BEGIN SOLUTION
     out = cache
     dx = dout * out * (1 - out)
     return dx
+    # END SOLUTION
 
 
 def tanh_forward(x):
@@ -198,9 +237,14 @@ def tanh_forward(x):
     cache : ndarray, same shape as x
         The output ``out``: the derivative is written in terms of it.
     """
+    # BEGIN PROMPT
+    # TODO: np.tanh; keep the output as the cache.
+    # END PROMPT
+    # BEGIN SOLUTION
     out = np.tanh(x)
     cache = out
     return out, cache
+    # END SOLUTION
 
 
 def tanh_backward(dout, cache):
@@ -221,9 +265,14 @@ def tanh_backward(dout, cache):
     dx : ndarray, same shape and dtype as dout
         Gradient with respect to x.
     """
+    # BEGIN PROMPT
+    # TODO: downstream = upstream x local gradient (README.md, "tanh").
+    # END PROMPT
+    # BEGIN SOLUTION
     out = cache
     dx = dout * (1 - out**2)
     return dx
+    # END SOLUTION
 
 
 def leaky_relu_forward(x, alpha=0.01):
@@ -246,9 +295,14 @@ def leaky_relu_forward(x, alpha=0.01):
     cache : tuple (x, alpha)
         The input x, unchanged, and the slope, for ``leaky_relu_backward``.
     """
+    # BEGIN PROMPT
+    # TODO: x where x > 0, alpha * x elsewhere; keep (x, alpha) as the cache.
+    # END PROMPT
+    # BEGIN SOLUTION
     out = np.where(x > 0, x, alpha * x)
     cache = (x, alpha)
     return out, cache
+    # END SOLUTION
 
 
 def leaky_relu_backward(dout, cache):
@@ -270,9 +324,14 @@ def leaky_relu_backward(dout, cache):
     dx : ndarray, same shape and dtype as dout
         Gradient with respect to x.
     """
+    # BEGIN PROMPT
+    # TODO: downstream = upstream x local gradient; alpha comes from the cache.
+    # END PROMPT
+    # BEGIN SOLUTION
     x, alpha = cache
     dx = np.where(x > 0, dout, alpha * dout)
     return dx
+    # END SOLUTION
 
 
 def elu_forward(x, alpha=1.0):
@@ -297,9 +356,15 @@ def elu_forward(x, alpha=1.0):
     cache : tuple (x, alpha)
         The input x, unchanged, and alpha, for ``elu_backward``.
     """
+    # BEGIN PROMPT
+    # TODO: x where x > 0, alpha * (exp(x) - 1) elsewhere; np.expm1 of
+    # np.minimum(x, 0) avoids overflow. Keep (x, alpha) as the cache.
+    # END PROMPT
+    # BEGIN SOLUTION
     out = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
     cache = (x, alpha)
     return out, cache
+    # END SOLUTION
 
 
 def elu_backward(dout, cache):
@@ -322,9 +387,14 @@ def elu_backward(dout, cache):
     dx : ndarray, same shape and dtype as dout
         Gradient with respect to x.
     """
+    # BEGIN PROMPT
+    # TODO: downstream = upstream x local gradient; alpha comes from the cache.
+    # END PROMPT
+    # BEGIN SOLUTION
     x, alpha = cache
     dx = np.where(x > 0, dout, alpha * np.exp(np.minimum(x, 0)) * dout)
     return dx
+    # END SOLUTION
 
 
 def softplus_forward(x):
@@ -347,9 +417,15 @@ def softplus_forward(x):
     cache : ndarray, same shape as x
         The input x, unchanged, for ``softplus_backward``.
     """
+    # BEGIN PROMPT
+    # TODO: log(1 + exp(x)) written as log1p(exp(-|x|)) + max(x, 0);
+    # keep x as the cache.
+    # END PROMPT
+    # BEGIN SOLUTION
     out = np.log1p(np.exp(-np.abs(x))) + np.maximum(x, 0)
     cache = x
     return out, cache
+    # END SOLUTION
 
 
 def softplus_backward(dout, cache):
@@ -370,10 +446,16 @@ def softplus_backward(dout, cache):
     dx : ndarray, same shape and dtype as dout
         Gradient with respect to x.
     """
+    # BEGIN PROMPT
+    # TODO: downstream = upstream x local gradient, with any sigma computed
+    # without overflow (you may call sigmoid_forward).
+    # END PROMPT
+    # BEGIN SOLUTION
     x = cache
     sig, _ = sigmoid_forward(x)
     dx = dout * sig
     return dx
+    # END SOLUTION
 
 
 def silu_forward(x):
@@ -394,10 +476,15 @@ def silu_forward(x):
     cache : ndarray, same shape as x
         The input x, unchanged, for ``silu_backward``.
     """
+    # BEGIN PROMPT
+    # TODO: x * sigma(x), with sigma computed without overflow; keep x as the cache.
+    # END PROMPT
+    # BEGIN SOLUTION
     sig, _ = sigmoid_forward(x)
     out = x * sig
     cache = x
     return out, cache
+    # END SOLUTION
 
 
 def silu_backward(dout, cache):
@@ -419,10 +506,16 @@ def silu_backward(dout, cache):
     dx : ndarray, same shape and dtype as dout
         Gradient with respect to x.
     """
+    # BEGIN PROMPT
+    # TODO: downstream = upstream x local gradient; the local gradient needs
+    # the product rule (README.md, "SiLU"), with sigma computed without overflow.
+    # END PROMPT
+    # BEGIN SOLUTION
     x = cache
     sig, _ = sigmoid_forward(x)
     dx = dout * sig * (1 + x * (1 - sig))
     return dx
+    # END SOLUTION
 
 
 def softmax(x):
@@ -445,7 +538,25 @@ def softmax(x):
     probs : ndarray, same shape and dtype as x
         The probabilities (only this array; softmax returns no cache).
     """
+    # BEGIN PROMPT
+    # TODO: subtract each row's max (axis=-1, keepdims=True), exponentiate,
+    # divide by the row sums. Return only the probabilities.
+    # END PROMPT
+    # BEGIN SOLUTION
     shifted = x - np.max(x, axis=-1, keepdims=True)
     exps = np.exp(shifted)
     probs = exps / np.sum(exps, axis=-1, keepdims=True)
     return probs
+    # END SOLUTION
+
+
+# BEGIN NOTEBOOK
+# %%
+# # A small demo: run it once your functions are filled in.
+# x = np.array([[-2.0, 0.0, 3.0]])
+# out, cache = relu_forward(x)
+# print("relu:", out, "dx:", relu_backward(np.ones_like(x), cache))
+# out, cache = sigmoid_forward(x)
+# print("sigmoid:", out, "dx:", sigmoid_backward(np.ones_like(x), cache))
+# print("softmax:", softmax(x))
+# END NOTEBOOK

@@ -1,16 +1,22 @@
-"""Reference solution for the ``losses`` assignment (loss functions and weight penalties).
+"""The ``losses`` assignment: loss functions and weight penalties.
 
 Every loss takes the network's output first and returns ``(loss, grad)``: the
 loss as a float and its gradient with respect to that first argument (same
 shape). Every penalty takes the weights and returns ``(penalty, dw)``.
-Conventions (what is averaged, which constants, what the gradient is at the
-points where the function has no derivative) are the ones stated in the
-handout, README.md of the assignment, and repeated in each docstring.
 
-This file is trusted and never shown to students or to grading workers.
+README.md, the handout, gives the math and the rules, and each docstring repeats
+the conventions: what is averaged (the classification losses average over the N
+examples, the elementwise losses over all n = pred.size elements), which
+constants (MSE and the L2 penalty have no factor 1/2), the gradient at points
+where a function has no derivative, clipping in ``bce_loss``, numerical
+stability, no mutation of inputs, float64 outputs.
 """
 
 import numpy as np
+
+# BEGIN SOLUTION
+# The reference solution: trusted, never shown to students or to grading workers.
+# END SOLUTION
 
 # Probabilities are clipped to [BCE_EPS, 1 - BCE_EPS] before taking logarithms.
 BCE_EPS = 1e-12
@@ -43,6 +49,11 @@ def softmax_loss(x, y):
     dx : ndarray, shape (N, C)
         Gradient of ``loss`` with respect to x.
     """
+    # BEGIN PROMPT
+    # TODO: subtract each row's max, form log-probabilities as shifted - log(sum(exp(shifted))),
+    #       average -log p of the correct classes over N; dx = (softmax - one-hot of y) / N.
+    # END PROMPT
+    # BEGIN SOLUTION
     n = x.shape[0]
     rows = np.arange(n)
     shifted = x - x.max(axis=1, keepdims=True)
@@ -52,6 +63,7 @@ def softmax_loss(x, y):
     dx[rows, y] -= 1.0
     dx /= n
     return float(loss), dx
+    # END SOLUTION
 
 
 def svm_loss(x, y):
@@ -81,6 +93,11 @@ def svm_loss(x, y):
     dx : ndarray, shape (N, C)
         Gradient of ``loss`` with respect to x.
     """
+    # BEGIN PROMPT
+    # TODO: margins x - x[correct] + 1, zero for the correct class, hinge at 0; average over N.
+    #       dx: 1/N where a margin is > 0 (strictly), minus (their count)/N at the correct class.
+    # END PROMPT
+    # BEGIN SOLUTION
     n = x.shape[0]
     rows = np.arange(n)
     margins = np.maximum(0.0, x - x[rows, y][:, np.newaxis] + 1.0)
@@ -90,6 +107,7 @@ def svm_loss(x, y):
     dx[rows, y] = -dx.sum(axis=1)
     dx /= n
     return float(loss), dx
+    # END SOLUTION
 
 
 def mse_loss(pred, target):
@@ -114,9 +132,14 @@ def mse_loss(pred, target):
     dpred : ndarray, same shape as pred
         Gradient of ``loss`` with respect to pred.
     """
+    # BEGIN PROMPT
+    # TODO: mean of the squared residuals over all pred.size elements; no 1/2, so a factor 2 in the gradient.
+    # END PROMPT
+    # BEGIN SOLUTION
     r = pred - target
     n = r.size
     return float(np.sum(r * r) / n), 2.0 * r / n
+    # END SOLUTION
 
 
 def mae_loss(pred, target):
@@ -143,9 +166,14 @@ def mae_loss(pred, target):
     dpred : ndarray, same shape as pred
         Gradient of ``loss`` with respect to pred.
     """
+    # BEGIN PROMPT
+    # TODO: mean of the absolute residuals over all elements; gradient sign(r) / n with sign(0) = 0.
+    # END PROMPT
+    # BEGIN SOLUTION
     r = pred - target
     n = r.size
     return float(np.sum(np.abs(r)) / n), np.sign(r) / n
+    # END SOLUTION
 
 
 def huber_loss(pred, target, delta=1.0):
@@ -177,11 +205,16 @@ def huber_loss(pred, target, delta=1.0):
     dpred : ndarray, same shape as pred
         Gradient of ``loss`` with respect to pred.
     """
+    # BEGIN PROMPT
+    # TODO: 0.5 r**2 where |r| <= delta, delta * (|r| - 0.5 delta) elsewhere; mean over all elements.
+    # END PROMPT
+    # BEGIN SOLUTION
     r = pred - target
     n = r.size
     a = np.abs(r)
     h = np.where(a <= delta, 0.5 * r * r, delta * (a - 0.5 * delta))
     return float(np.sum(h) / n), np.clip(r, -delta, delta) / n
+    # END SOLUTION
 
 
 def bce_loss(probs, target):
@@ -210,11 +243,17 @@ def bce_loss(probs, target):
     dprobs : ndarray, same shape as probs
         Gradient of ``loss`` with respect to probs.
     """
+    # BEGIN PROMPT
+    # TODO: clip probs to [BCE_EPS, 1 - BCE_EPS] (without modifying probs), then use the clipped p
+    #       in both the loss and the gradient; mean over all elements.
+    # END PROMPT
+    # BEGIN SOLUTION
     p = np.clip(probs, BCE_EPS, 1.0 - BCE_EPS)
     n = p.size
     loss = -np.sum(target * np.log(p) + (1.0 - target) * np.log(1.0 - p)) / n
     dprobs = (p - target) / (p * (1.0 - p)) / n
     return float(loss), dprobs
+    # END SOLUTION
 
 
 def bce_with_logits_loss(logits, target):
@@ -243,12 +282,18 @@ def bce_with_logits_loss(logits, target):
     dlogits : ndarray, same shape as logits
         Gradient of ``loss`` with respect to logits.
     """
+    # BEGIN PROMPT
+    # TODO: use max(z, 0) - z t + log1p(exp(-|z|)) and a sigmoid built from exp(-|z|),
+    #       so nothing overflows for logits of +-1000; mean over all elements.
+    # END PROMPT
+    # BEGIN SOLUTION
     z = logits
     n = z.size
     e = np.exp(-np.abs(z))  # in (0, 1]: never overflows
     loss = np.sum(np.maximum(z, 0.0) - z * target + np.log1p(e)) / n
     sigma = np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
     return float(loss), (sigma - target) / n
+    # END SOLUTION
 
 
 def l1_penalty(w, reg):
@@ -272,7 +317,12 @@ def l1_penalty(w, reg):
     dw : ndarray, same shape as w
         Gradient of ``penalty`` with respect to w.
     """
+    # BEGIN PROMPT
+    # TODO: reg * sum |w| and its (sub)gradient, 0 where w == 0.
+    # END PROMPT
+    # BEGIN SOLUTION
     return float(reg * np.sum(np.abs(w))), reg * np.sign(w)
+    # END SOLUTION
 
 
 def l2_penalty(w, reg):
@@ -294,7 +344,12 @@ def l2_penalty(w, reg):
     dw : ndarray, same shape as w
         Gradient of ``penalty`` with respect to w.
     """
+    # BEGIN PROMPT
+    # TODO: reg * sum w**2 (no 1/2) and its gradient.
+    # END PROMPT
+    # BEGIN SOLUTION
     return float(reg * np.sum(w * w)), 2.0 * reg * w
+    # END SOLUTION
 
 
 def elastic_net_penalty(w, reg, l1_ratio):
@@ -320,6 +375,11 @@ def elastic_net_penalty(w, reg, l1_ratio):
     dw : ndarray, same shape as w
         Gradient of ``penalty`` with respect to w.
     """
+    # BEGIN PROMPT
+    # TODO: l1_ratio of the L1 penalty plus (1 - l1_ratio) of the L2 penalty, both scaled by reg.
+    # END PROMPT
+    # BEGIN SOLUTION
     penalty = reg * (l1_ratio * np.sum(np.abs(w)) + (1.0 - l1_ratio) * np.sum(w * w))
     dw = reg * (l1_ratio * np.sign(w) + 2.0 * (1.0 - l1_ratio) * w)
     return float(penalty), dw
+    # END SOLUTION

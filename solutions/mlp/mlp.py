@@ -1,31 +1,42 @@
-"""Reference solution for the ``mlp`` assignment: a fully connected network and its trainer.
+"""The ``mlp`` assignment: a fully connected network and its trainer.
 
 The network is built from the ``layers`` assignment (affine layers and an
 activation) with the softmax loss of the ``losses`` assignment plus an L2
 penalty, and trained with the update rules and learning-rate schedules of the
-``optim`` assignment. Everything a test passes in or gets back is plain data
-(dicts of arrays, lists, numbers), because only plain data crosses the
-sandbox boundary:
+``optim`` assignment. README.md, the handout, gives the exact algorithm, the
+formulas and the rules. Everything a test passes in or gets back is plain data
+(dicts of numpy arrays, lists, numbers), because only plain data crosses the
+sandbox boundary between the grader and this code:
 
     params = init_params(hidden_dims, input_dim, num_classes, weight_scale=1e-2, seed=0)
     scores = mlp_loss(params, X)                         # y is None: scores only
     loss, grads = mlp_loss(params, X, y, reg=0.0, activation="relu")
     best_params, history = train(params, X, y, X_val, y_val, ...)
 
-A student's ``mlp.py`` imports their own ``layers.py`` and ``optim.py``, which
-are submitted beside it. This file is loaded by path in the trusted grader
-(never via sys.path), so it loads its two dependencies by path too, under
-private module names: from its own folder when they are there (a staged
-submission folder, where a test put reference copies), else from the course's
-``solutions/layers/layers.py`` and ``solutions/optim/optim.py``.
-
-This file is trusted and never shown to students or to grading workers.
+A student's ``mlp.py`` builds on their own ``layers.py`` (affine and activation
+layers) and ``optim.py`` (update rules and learning-rate schedules): copied into
+the same folder and submitted together, used as modules (``layers.affine_forward``,
+``getattr(optim, update_rule)``) rather than copied into ``mlp.py``.
 """
 
+# BEGIN SOLUTION
+# The reference solution: trusted, never shown to students or to grading workers.
+# It is loaded by path in the trusted grader (never via sys.path), so it loads its
+# two dependencies by path too, under private module names: from its own folder
+# when they are there (a staged submission folder, where a test put reference
+# copies), else from the course's solutions/layers/layers.py and
+# solutions/optim/optim.py. A student's mlp.py imports its own layers and optim.
 import importlib.util
 from pathlib import Path
+# END SOLUTION
 
 import numpy as np
+
+# BEGIN PROMPT
+# STARTER: import layers  # noqa: F401  (your layers.py, beside this file)
+# STARTER: import optim  # noqa: F401  (your optim.py, beside this file)
+# END PROMPT
+# BEGIN SOLUTION
 
 
 def _load_dependency(name):
@@ -42,11 +53,13 @@ def _load_dependency(name):
 
 _layers = _load_dependency("layers")
 _optim = _load_dependency("optim")
+# END SOLUTION
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 HISTORY_KEYS = ("train_loss", "train_acc", "val_loss", "val_acc", "lr")
 
 
+# BEGIN SOLUTION
 def _activation(name):
     """(forward, backward) of the layers module for an activation name."""
     if name not in ACTIVATIONS:
@@ -72,6 +85,7 @@ def _softmax_loss(scores, y):
     dscores = np.exp(log_probs)
     dscores[rows, y] -= 1.0
     return -log_probs[rows, y].sum() / n, dscores / n
+# END SOLUTION
 
 
 def init_params(hidden_dims, input_dim, num_classes, weight_scale=1e-2, seed=0):
@@ -98,6 +112,11 @@ def init_params(hidden_dims, input_dim, num_classes, weight_scale=1e-2, seed=0):
     -------
     params : dict {"W1": (D, H1), "b1": (H1,), ..., "WL": (H_{L-1}, C), "bL": (C,)}, float64
     """
+    # BEGIN PROMPT
+    # TODO: rng = np.random.default_rng(seed); dims = [input_dim, *hidden_dims, num_classes];
+    #       for l = 1..L: W{l} = weight_scale * rng.standard_normal((dims[l-1], dims[l])), b{l} = zeros.
+    # END PROMPT
+    # BEGIN SOLUTION
     rng = np.random.default_rng(seed)
     dims = [int(input_dim), *(int(h) for h in hidden_dims), int(num_classes)]
     params = {}
@@ -105,6 +124,7 @@ def init_params(hidden_dims, input_dim, num_classes, weight_scale=1e-2, seed=0):
         params[f"W{layer}"] = weight_scale * rng.standard_normal((dims[layer - 1], dims[layer]))
         params[f"b{layer}"] = np.zeros(dims[layer])
     return params
+    # END SOLUTION
 
 
 def mlp_loss(params, X, y=None, reg=0.0, activation="relu"):
@@ -136,6 +156,12 @@ def mlp_loss(params, X, y=None, reg=0.0, activation="relu"):
     (loss, grads) : a float and a dict with the keys of params, each gradient shaped
         like its parameter, if y is given
     """
+    # BEGIN PROMPT
+    # TODO: forward: (affine -> activation) for every hidden layer, then a last affine layer;
+    #       return the scores if y is None. Else: mean softmax loss + reg * sum of every W**2, and
+    #       backward through the layers in reverse order; add 2 * reg * W to each dW (not to db).
+    # END PROMPT
+    # BEGIN SOLUTION
     forward, backward = _activation(activation)
     count = _num_layers(params)
     h = X
@@ -161,13 +187,16 @@ def mlp_loss(params, X, y=None, reg=0.0, activation="relu"):
     for layer, w in enumerate(weights, start=1):
         grads[f"W{layer}"] = grads[f"W{layer}"] + 2.0 * reg * w
     return float(loss), grads
+    # END SOLUTION
 
 
+# BEGIN SOLUTION
 def _evaluate(params, X, y, reg, activation):
     """(loss, accuracy) of params on the whole of (X, y); the loss includes the penalty."""
     loss, _ = mlp_loss(params, X, y, reg=reg, activation=activation)
     predicted = np.argmax(mlp_loss(params, X, activation=activation), axis=1)
     return loss, float(np.mean(predicted == y))
+# END SOLUTION
 
 
 def train(params, X, y, X_val, y_val, activation="relu", reg=0.0, update_rule="sgd",
@@ -213,6 +242,12 @@ def train(params, X, y, X_val, y_val, activation="relu", reg=0.0, update_rule="s
         "train_acc", "val_loss", "val_acc" and "lr", and "best_epoch": the 0-based
         index of the epoch whose parameters are returned
     """
+    # BEGIN PROMPT
+    # TODO: copy params; one config dict per parameter; rng = np.random.default_rng(seed);
+    #       every epoch: schedule -> learning_rate, shuffle, mini-batch updates with the update rule,
+    #       then losses and accuracies on all of (X, y) and (X_val, y_val), and the best parameters so far.
+    # END PROMPT
+    # BEGIN SOLUTION
     rule = getattr(_optim, update_rule)
     base = dict(optim_config or {})
     schedule, schedule_params = None, {}
@@ -251,3 +286,38 @@ def train(params, X, y, X_val, y_val, activation="relu", reg=0.0, update_rule="s
 
     history["best_epoch"] = best_epoch
     return best_params, history
+    # END SOLUTION
+
+
+# BEGIN NOTEBOOK
+# %% [markdown]
+# ## Experiments (not graded)
+#
+# These cells are skipped when the notebook is graded. Train on the 8x8 digits in `data/`
+# and look at the learning curves (DSE: train and validation loss and accuracy per epoch).
+# Try other widths, depths, activations, `reg`, update rules and schedules; try
+# `mlp_data.make_xor` with and without a hidden layer.
+# %%
+# import mlp_data
+#
+# X, y = mlp_data.load_digits()
+# rng = np.random.default_rng(0)
+# (X_train, y_train), (X_val, y_val) = mlp_data.shuffle_split(rng, X, y, [0.75])
+# params = init_params([64], X.shape[1], 10, weight_scale=0.1, seed=0)
+# best, history = train(params, X_train, y_train, X_val, y_val, reg=1e-4, update_rule="sgd",
+#                       optim_config={"learning_rate": 0.2}, num_epochs=20, batch_size=50, seed=0)
+# for epoch in range(len(history["train_loss"])):
+#     print(epoch, *(f"{key} {history[key][epoch]:.4f}" for key in HISTORY_KEYS))
+# print("best epoch:", history["best_epoch"])
+# %%
+# import matplotlib.pyplot as plt
+#
+# fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+# for kind, axes in (("loss", left), ("acc", right)):
+#     axes.plot(history[f"train_{kind}"], label="train")
+#     axes.plot(history[f"val_{kind}"], label="validation")
+#     axes.set_xlabel("epoch")
+#     axes.set_title(kind)
+#     axes.legend()
+# plt.show()
+# END NOTEBOOK

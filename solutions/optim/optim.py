@@ -1,4 +1,4 @@
-"""Reference solution for the ``optim`` assignment (update rules and learning-rate schedules).
+"""The ``optim`` assignment: update rules and learning-rate schedules.
 
 Every update rule follows one contract::
 
@@ -7,26 +7,27 @@ Every update rule follows one contract::
 ``w`` is an array of weights, ``dw`` the gradient of the loss with respect to
 it (same shape). ``config`` is a dict of plain data: the hyperparameters and
 the rule's state (arrays shaped like ``w``, a step count). ``None`` means "first
-step, all defaults". Missing hyperparameters are filled in with
-``config.setdefault``; the caller's values are kept. The rule returns a new
-array and the config dict the caller passes back on the next step. Neither
-``w`` nor ``dw`` is modified.
+step, all defaults". A rule fills in missing hyperparameters with
+``config.setdefault`` (the caller's values are kept), keeps its state in
+``config``, and returns a new array and the config dict, which the caller passes
+back on the next step. It never modifies ``w`` or ``dw``.
 
 Every learning-rate schedule follows one signature::
 
     lr = schedule(step, base_lr, **params)
 
-``step`` is counted from 0 (the first update is step 0), and every decay gives
-``base_lr`` at step 0. The formulas, with the lecture each comes from and the
-choices made where the notes disagree, are in the handout (README.md of the
-assignment) and repeated in each docstring.
-
-This file is trusted and never shown to students or to grading workers.
+``step`` is counted from 0 (the first update is step 0), every decay gives
+``base_lr`` at step 0, and the result is a float. README.md, the handout, gives
+the formulas, the lecture each comes from, the choices made where the notes
+disagree, and the rules; each docstring repeats its formula.
 """
 
 import math
 
 import numpy as np
+
+# BEGIN SOLUTION
+# The reference solution: trusted, never shown to students or to grading workers.
 
 
 def _with_defaults(config, **defaults):
@@ -40,6 +41,7 @@ def _with_defaults(config, **defaults):
 def _state(config, key, w):
     """The state array ``config[key]``, zeros shaped like ``w`` before the first step."""
     return config.get(key, np.zeros_like(w))
+# END SOLUTION
 
 
 # -- update rules ------------------------------------------------------------------------
@@ -55,8 +57,13 @@ def sgd(w, dw, config=None):
 
     Returns (next_w, config): next_w is w_{t+1}, a new array. w and dw are not modified.
     """
+    # BEGIN PROMPT
+    # TODO: fill in the default with config.setdefault; return a new array (do not write into w).
+    # END PROMPT
+    # BEGIN SOLUTION
     config = _with_defaults(config, learning_rate=1e-2)
     return w - config["learning_rate"] * dw, config
+    # END SOLUTION
 
 
 def sgd_momentum(w, dw, config=None):
@@ -77,10 +84,16 @@ def sgd_momentum(w, dw, config=None):
 
     Returns (next_w, config). w and dw are not modified.
     """
+    # BEGIN PROMPT
+    # TODO: pick one formulation; keep the velocity in config['velocity'] (zeros before the
+    #       first step) and store the new velocity there before returning.
+    # END PROMPT
+    # BEGIN SOLUTION
     config = _with_defaults(config, learning_rate=1e-2, momentum=0.9)
     v = config["momentum"] * _state(config, "velocity", w) - config["learning_rate"] * dw
     config["velocity"] = v
     return w + v, config
+    # END SOLUTION
 
 
 def nesterov_momentum(w, dw, config=None):
@@ -102,12 +115,18 @@ def nesterov_momentum(w, dw, config=None):
 
     Returns (next_w, config). w and dw are not modified.
     """
+    # BEGIN PROMPT
+    # TODO: like sgd_momentum, but the step also uses the new velocity (the look-ahead);
+    #       keep the old velocity around until the step is computed.
+    # END PROMPT
+    # BEGIN SOLUTION
     config = _with_defaults(config, learning_rate=1e-2, momentum=0.9)
     mu = config["momentum"]
     v_old = _state(config, "velocity", w)
     v = mu * v_old - config["learning_rate"] * dw
     config["velocity"] = v
     return w - mu * v_old + (1.0 + mu) * v, config
+    # END SOLUTION
 
 
 def adagrad(w, dw, config=None):
@@ -127,10 +146,15 @@ def adagrad(w, dw, config=None):
 
     Returns (next_w, config). w and dw are not modified.
     """
+    # BEGIN PROMPT
+    # TODO: accumulate dw**2 in config['cache']; epsilon goes outside the square root.
+    # END PROMPT
+    # BEGIN SOLUTION
     config = _with_defaults(config, learning_rate=1e-2, epsilon=1e-8)
     cache = _state(config, "cache", w) + dw * dw
     config["cache"] = cache
     return w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config
+    # END SOLUTION
 
 
 def rmsprop(w, dw, config=None):
@@ -151,11 +175,16 @@ def rmsprop(w, dw, config=None):
 
     Returns (next_w, config). w and dw are not modified.
     """
+    # BEGIN PROMPT
+    # TODO: decaying average of dw**2 in config['cache']; epsilon goes outside the square root.
+    # END PROMPT
+    # BEGIN SOLUTION
     config = _with_defaults(config, learning_rate=1e-2, decay_rate=0.99, epsilon=1e-8)
     rho = config["decay_rate"]
     cache = rho * _state(config, "cache", w) + (1.0 - rho) * (dw * dw)
     config["cache"] = cache
     return w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config
+    # END SOLUTION
 
 
 def adadelta(w, dw, config=None):
@@ -179,6 +208,11 @@ def adadelta(w, dw, config=None):
 
     Returns (next_w, config). w and dw are not modified.
     """
+    # BEGIN PROMPT
+    # TODO: two decaying averages (cache, delta_cache); epsilon inside both square roots;
+    #       update delta_cache with the new delta after the step is computed.
+    # END PROMPT
+    # BEGIN SOLUTION
     config = _with_defaults(config, learning_rate=1.0, decay_rate=0.95, epsilon=1e-6)
     rho, eps = config["decay_rate"], config["epsilon"]
     cache = rho * _state(config, "cache", w) + (1.0 - rho) * (dw * dw)
@@ -187,6 +221,7 @@ def adadelta(w, dw, config=None):
     config["cache"] = cache
     config["delta_cache"] = rho * previous + (1.0 - rho) * (delta * delta)
     return w + config["learning_rate"] * delta, config
+    # END SOLUTION
 
 
 def adam(w, dw, config=None):
@@ -214,6 +249,11 @@ def adam(w, dw, config=None):
 
     Returns (next_w, config). w and dw are not modified.
     """
+    # BEGIN PROMPT
+    # TODO: increment t first, update the raw moments m and v, bias-correct copies of them;
+    #       epsilon goes outside the square root.
+    # END PROMPT
+    # BEGIN SOLUTION
     config = _with_defaults(config, learning_rate=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8)
     beta1, beta2 = config["beta1"], config["beta2"]
     t = config.get("t", 0) + 1
@@ -223,6 +263,7 @@ def adam(w, dw, config=None):
     m_hat = m / (1.0 - beta1 ** t)
     v_hat = v / (1.0 - beta2 ** t)
     return w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"]), config
+    # END SOLUTION
 
 
 # -- learning-rate schedules ------------------------------------------------------------
@@ -245,7 +286,12 @@ def step_decay(step, base_lr, milestones, gamma=0.1):
     -------
     lr : float
     """
+    # BEGIN PROMPT
+    # TODO: count the milestones already reached (step >= milestone).
+    # END PROMPT
+    # BEGIN SOLUTION
     return float(base_lr * gamma ** sum(1 for m in milestones if step >= m))
+    # END SOLUTION
 
 
 def cosine_decay(step, base_lr, total_steps):
@@ -263,8 +309,13 @@ def cosine_decay(step, base_lr, total_steps):
     -------
     lr : float
     """
+    # BEGIN PROMPT
+    # TODO: clip step to total_steps first.
+    # END PROMPT
+    # BEGIN SOLUTION
     t = min(step, total_steps)
     return float(0.5 * base_lr * (1.0 + math.cos(math.pi * t / total_steps)))
+    # END SOLUTION
 
 
 def linear_decay(step, base_lr, total_steps):
@@ -282,8 +333,13 @@ def linear_decay(step, base_lr, total_steps):
     -------
     lr : float
     """
+    # BEGIN PROMPT
+    # TODO: clip step to total_steps first.
+    # END PROMPT
+    # BEGIN SOLUTION
     t = min(step, total_steps)
     return float(base_lr * (1.0 - t / total_steps))
+    # END SOLUTION
 
 
 def inverse_sqrt_decay(step, base_lr):
@@ -300,7 +356,12 @@ def inverse_sqrt_decay(step, base_lr):
     -------
     lr : float
     """
+    # BEGIN PROMPT
+    # TODO: step counts from 0; the lecture's t counts from 1.
+    # END PROMPT
+    # BEGIN SOLUTION
     return float(base_lr / math.sqrt(step + 1))
+    # END SOLUTION
 
 
 def linear_warmup(step, base_lr, warmup_steps):
@@ -318,4 +379,9 @@ def linear_warmup(step, base_lr, warmup_steps):
     -------
     lr : float
     """
+    # BEGIN PROMPT
+    # TODO: from 0 at step 0 up to base_lr at warmup_steps; base_lr after that.
+    # END PROMPT
+    # BEGIN SOLUTION
     return float(base_lr * min(1.0, step / warmup_steps))
+    # END SOLUTION
