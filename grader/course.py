@@ -2,9 +2,12 @@
 
 ::
 
-    assignments/<name>/<module>.py     starter (what students get)
+    assignments/<name>/<module>.py     starter (what students get; generated from the solution)
+    assignments/<name>/<module>.ipynb  starter notebook (the same, generated too)
+    assignments/<name>/README.md       handout
     assignments/<name>/tests/          public tests
-    solutions/<name>/<module>.py       reference solution   (never shown to workers)
+    solutions/<name>/<module>.py       reference solution, annotated with the starter's markers
+                                       (never shown to workers; grade starter, grader/markers.py)
     rubrics/<name>/rubric.json         rubric                (never shown to workers)
     rubrics/<name>/tests/              hidden tests          (never shown to workers)
     rubrics/<name>/catalog/variants/   correct variants      (grade audit; never shown to workers)
@@ -20,6 +23,7 @@ import warnings
 from pathlib import Path
 
 from grader import rubric as rubric_module
+from grader.error import UsageError
 from grader.failure import GraderError
 
 ENV_COURSE = "NNGRADE_COURSE"
@@ -62,7 +66,7 @@ def locate(explicit: Path | None = None) -> Located:
         return Located(checkout, f"NOT a course you chose: no --course, no ${ENV_COURSE} and no folder with "
                                  f"rubrics/ and assignments/ at or above {here}, so the course bundled with the "
                                  "grader's own checkout is used", fallback=True)
-    raise GraderError(f"no course folder: give --course or set ${ENV_COURSE}, or run from a folder at or below "
+    raise UsageError(f"no course folder: give --course or set ${ENV_COURSE}, or run from a folder at or below "
                       f"one holding rubrics/ and assignments/ (searched upward from {here})")
 
 
@@ -88,6 +92,14 @@ class Assignment:
     @property
     def starter(self) -> Path:
         return self.root / "assignments" / self.name / f"{self.module}.py"
+
+    @property
+    def starter_notebook(self) -> Path:
+        return self.root / "assignments" / self.name / f"{self.module}.ipynb"
+
+    @property
+    def handout(self) -> Path:
+        return self.root / "assignments" / self.name / "README.md"
 
     @property
     def public_tests(self) -> Path:
@@ -123,10 +135,18 @@ class Assignment:
             modules[other.module] = other.solution
         return modules
 
+    def helper_files(self) -> list[Path]:
+        """Helper modules the hidden tests may import (:func:`grader.plugin.importable_helpers`):
+        the non-test ``*.py`` beside them and in ``rubrics/`` (the course's)."""
+        folders = [self.hidden_tests, self.root / "rubrics"]
+        return sorted(p for folder in folders if folder.is_dir() for p in folder.glob("*.py")
+                      if not p.name.startswith("test_") and p.name != "conftest.py")
+
     def rubric_sha256(self) -> str:
-        """Hash of the rubric and every test file: changes whenever scoring may change."""
+        """Hash of the rubric, every test file and the tests' helper modules: changes whenever
+        scoring may change."""
         digest = hashlib.sha256(self.rubric.raw)
-        for path in self.test_files():
+        for path in self.test_files() + self.helper_files():
             digest.update(str(path.relative_to(self.root)).encode() + b"\0" + path.read_bytes())
         return digest.hexdigest()
 

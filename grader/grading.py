@@ -26,7 +26,7 @@ from grader import result as result_module
 from grader.course import Assignment
 from grader.failure import GraderError, StudentCodeError
 from grader.limits import Limits
-from grader.plugin import GradingPlugin, Outcome
+from grader.plugin import GradingPlugin, Outcome, importable_helpers
 from grader.proxy import StudentProxy
 from grader.sandbox import Sandbox
 from grader.storage import write_atomically
@@ -114,21 +114,35 @@ def _isolated_pytest_environment():
 
 def run_tests(*, assignment: Assignment, plugin: GradingPlugin, test_files: list[Path],
               collect_only: bool = False) -> int:
-    """Run pytest on ``test_files`` with ``plugin``; return pytest's exit code."""
+    """Run pytest on ``test_files`` with ``plugin``; return pytest's exit code.
+
+    When hidden tests run, their helper modules are importable (:func:`grader.plugin.importable_helpers`):
+    those next to them in ``rubrics/<assignment>/tests/`` and those of the course in ``rubrics/``.
+    A run of public tests alone gets none, as on a student's machine."""
     args = [*PYTEST_ARGS, "--rootdir", str(assignment.root), "-c", os.devnull]
     if collect_only:
         args.append("--collect-only")
     args += [str(p) for p in test_files]
+    hidden = getattr(assignment, "hidden_tests", None)  # a student's folder (grade local) has none
+    if hidden is not None and not any(Path(p).parent == Path(hidden) for p in test_files):
+        hidden = None
     before = set(sys.modules)
     try:
-        with _isolated_pytest_environment(), warnings.catch_warnings():
+        with _isolated_pytest_environment(), warnings.catch_warnings(), importable_helpers(hidden):
             return int(pytest.main(args, plugins=[plugin]))
     finally:
-        # Test modules are forgotten, so a changed or different course is re-read next time.
+        # Test modules are forgotten, so a changed or different course is re-read next time; so are
+        # the empty packages pytest's importlib mode makes for their folders (``rubrics.layers.tests``).
         roots = tuple(str(p.parent) for p in test_files)
+        forgotten = []
         for name in set(sys.modules) - before:
             module_file = getattr(sys.modules.get(name), "__file__", None) or ""
             if module_file.startswith(roots):
+                sys.modules.pop(name, None)
+                forgotten.append(name)
+        for name in set(sys.modules) - before:
+            if getattr(sys.modules[name], "__file__", None) is None \
+                    and any(test.startswith(name + ".") for test in forgotten):
                 sys.modules.pop(name, None)
 
 

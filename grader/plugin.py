@@ -21,20 +21,31 @@ test serves; every test must carry exactly one.
 Outcomes: a test passes, fails through the student's fault (any
 ``AssertionError``, including :class:`grader.failure.StudentFailure`, or
 ``pytest.fail``), or fails through the grader's fault (anything else).
+
+Helper modules: a hidden test may ``import <name>`` of a course helper module (not a
+test file) that sits next to it, ``rubrics/<assignment>/tests/<name>.py``, or at course
+level, ``rubrics/<name>.py`` (see :func:`helper_modules`). They are importable only while
+that assignment's hidden tests run in the trusted process (:func:`importable_helpers`),
+and forgotten after each run, so every run imports them afresh.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import hashlib
+import importlib.abc
+import importlib.util
 import re
+import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from grader.failure import StudentFailure, escape
+from grader.failure import GraderError, StudentFailure, escape
 
 
 @dataclasses.dataclass
@@ -207,3 +218,66 @@ class GradingPlugin:
                     self.outcomes[index] = outcome
                 return
         self.outcomes.append(outcome)
+
+
+# -- helper modules of the hidden tests ------------------------------------------------------
+def helper_modules(hidden_tests: Path) -> dict[str, Path]:
+    """{module name: file} of the helper modules the hidden tests in ``hidden_tests``
+    (``rubrics/<assignment>/tests/``) may import: every ``*.py`` directly in that folder that
+    is not a test file (``test_*.py``) nor ``conftest.py``, and every ``*.py`` directly in the
+    course's ``rubrics/`` folder (shared by every assignment). Nothing in subfolders.
+
+    A name found at both levels, or that is not a Python identifier, is a
+    :class:`GraderError` (the course's fault)."""
+    found: dict[str, Path] = {}
+    for folder in (Path(hidden_tests), Path(hidden_tests).parent.parent):
+        for path in sorted(folder.glob("*.py")) if folder.is_dir() else ():
+            name = path.stem
+            if name.startswith("test_") or name == "conftest":
+                continue
+            if not name.isidentifier():
+                raise GraderError(f"{path}: a helper module of the hidden tests needs a name Python can import "
+                                  "(letters, digits and _); rename it")
+            if name in found:
+                raise GraderError(f"{path} and {found[name]}: two helper modules of the hidden tests named "
+                                  f"{name!r}; rename one")
+            found[name] = path.resolve()
+    return found
+
+
+class _HelperFinder(importlib.abc.MetaPathFinder):
+    """Finds exactly the helper modules it was given, by name, and nothing else."""
+
+    def __init__(self, modules: dict[str, Path]):
+        self._modules = modules
+
+    def find_spec(self, fullname, path=None, target=None):
+        file = self._modules.get(fullname)
+        return importlib.util.spec_from_file_location(fullname, file) if file is not None and path is None else None
+
+
+@contextlib.contextmanager
+def importable_helpers(hidden_tests: Path | None):
+    """While active, ``import <name>`` finds the helper modules of ``hidden_tests`` (see
+    :func:`helper_modules`); ``None``: none (a run without hidden tests). Afterwards they are
+    removed from ``sys.modules`` and no longer importable, so no helper leaks into another
+    assignment's run or survives a change of the course.
+
+    Only the trusted process does this (workers never see ``rubrics/``). A helper named like
+    a module Python already finds (``numpy.py``, ``layers.py`` of a loaded reference) would
+    shadow it for the whole grader, so it is a :class:`GraderError` instead."""
+    modules = helper_modules(hidden_tests) if hidden_tests is not None else {}
+    for name, path in modules.items():
+        if name in sys.modules or importlib.util.find_spec(name) is not None:
+            raise GraderError(f"{path}: a helper module of the hidden tests may not be named {name!r}: Python already "
+                              "imports a module of that name here; rename the helper")
+    finder = _HelperFinder(modules)
+    if modules:
+        sys.meta_path.insert(0, finder)
+    try:
+        yield modules
+    finally:
+        if finder in sys.meta_path:
+            sys.meta_path.remove(finder)
+        for name in modules:
+            sys.modules.pop(name, None)

@@ -15,7 +15,6 @@ import time
 import warnings
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from grader import api
@@ -165,19 +164,3 @@ def public_functions(tree: ast.Module) -> dict:
     """{name: (signature, docstring)} of a module's top-level public functions."""
     return {node.name: (ast.unparse(node.args), ast.get_docstring(node))
             for node in tree.body if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")}
-
-
-def notebook_tree(path: Path) -> ast.Module:
-    """A v4 notebook's code cells parsed as one module (never run)."""
-    notebook = nbformat.read(path, as_version=nbformat.NO_CONVERT)
-    assert notebook.nbformat == 4
-    tree = ast.Module(body=[], type_ignores=[])
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            tree.body += ast.parse(cell.source).body
-    return tree
-
-
-def notebook_functions(path: Path) -> dict:
-    """public_functions() of a notebook's code cells taken together."""
-    return public_functions(notebook_tree(path))

@@ -21,9 +21,12 @@ SEEDS = int(sys.argv[1]) if len(sys.argv) > 1 else 50
 
 
 def load(path, name):
+    from grader.plugin import importable_helpers  # the hidden tests import layerchecks.py beside them
+
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    with importable_helpers(HERE / "tests"):
+        spec.loader.exec_module(module)
     return module
 
 

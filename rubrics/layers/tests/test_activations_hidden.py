@@ -23,27 +23,15 @@ import dataclasses
 
 import numpy as np
 import pytest
+from layerchecks import RTOL_FORWARD, RTOL_GRADCHECK, SHAPE_KINDS, any_subgradient, check_finite, random_shape
 
-from grader.comparison import check_array, check_tuple
-from grader.failure import MismatchError, StudentFailure
-from grader.gradcheck import numerical_gradient_array
+from grader.comparison import check_array
+from grader.testing import backward, check_backward, forward, hinted, per_item
 
 # -- TOLERANCES (relative, in check_array's metric: |got - exp| / max(|exp|, 1e-3 max|exp|, 1e-8)) --
 # Measured by `python rubrics/layers/measure_tolerances.py 50` (50 seeds of these tests' inputs);
 # "spread" is between algebraically equivalent formulations, "bug" the smallest error of a
-# catalogued mistake on an input where it shows.
-# Why RTOL_FORWARD = 1e-6: sigmoid as 1/(1+e^-x), e^x/(1+e^x), (1+tanh(x/2))/2,
-# exp(-logaddexp(0,-x)); tanh as 2 sigma(2x)-1 or the exp quotient; leaky ReLU as
-# max(ax, x) or a mask; ELU with exp(x)-1; softplus as log(1+e^x) or logaddexp; SiLU as
-# x/(1+e^-x): spread <= 1.1e-13 (tanh). Smallest bug 1.5e-2 (ELU's parentheses, alpha 1.7).
-# 1e-6 is 7 decades above the spread and 4 below the bug.
-RTOL_FORWARD = 1e-6
-# Why RTOL_GRADCHECK = 5e-5: the reference's backward and the accepted forms (out - out^2,
-# sigma(x) sigma(-x), (1-t)(1+t), sech^2, ELU's out + alpha, the cheat sheet's SiLU quotient)
-# against the central difference (h = 1e-5, |x| <= 4): spread <= 1.9e-7 (ELU; the central
-# difference's own error). Smallest bug 1.1e-2 (softplus' sigma of the output). 5e-5 is
-# ~260x above the spread and ~230x below the bug (1e-5 before: only 50x above).
-RTOL_GRADCHECK = 5e-5
+# catalogued mistake on an input where it shows. RTOL_FORWARD and RTOL_GRADCHECK: layerchecks.py.
 # Why RTOL_EDGE = 1e-5: at |x| in {30, 500, 710, 1000} and at the kink, the stable forms of
 # the forwards and backwards above differ from the reference by <= 2.2e-8 (sigmoid's
 # out - out^2 at |x| = 30: an absolute 2e-16 against the 1e-8 floor, every derivative there
@@ -68,7 +56,6 @@ def edge_text(x: np.ndarray) -> str:
     return "x = [" + ", ".join("[" + ", ".join(f"{v:g}" for v in row) + "]" for row in x) + "]"
 
 
-SHAPE_KINDS = ["2-D", "N=1", "3-D"]
 # The robust form of each activation, said when its edge item fails.
 EDGE_HINTS = {
     "sigmoid": "never take exp of a large positive number: sigma(x) = 1 / (1 + exp(-x)) for x >= 0 and "
@@ -83,6 +70,7 @@ EDGE_HINTS = {
             "x * sigma(x) and sigma(x) (1 + x (1 - sigma(x)))",
 }
 FORGOT_DOUT = "dx is the local gradient alone: multiply it by dout (downstream = upstream x local gradient)"
+NAN_CAUSE = "a division by x (or by exp(x) - 1) at x == 0, or exp of a large number"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,8 +124,8 @@ CASES = [
 def per_case(item_kind: str, cases=CASES):
     """Parametrize over ``cases``; each case's test serves the item <name>_<item_kind>
     (<name>_edge_cases for the edge item)."""
-    return pytest.mark.parametrize("case", [
-        pytest.param(case, id=case.id, marks=pytest.mark.item(f"{case.name}_{item_kind}")) for case in cases])
+    return pytest.mark.parametrize("case", per_item(cases, item=lambda case: f"{case.name}_{item_kind}",
+                                                    id=lambda case: case.id))
 
 
 # -- trusted formulas for known mistakes (overflow-free where it matters) --------------
@@ -217,37 +205,11 @@ def backward_mistakes(case: Activation, x: np.ndarray, dout: np.ndarray) -> dict
 
 
 # -- helpers ---------------------------------------------------------------------------
-def random_shape(rng, kind: str) -> tuple:
-    if kind == "N=1":
-        return (1, int(rng.integers(2, 9)))
-    return tuple(int(n) for n in rng.integers(2, 7 if kind == "2-D" else 5, size=2 if kind == "2-D" else 3))
-
-
 def random_input(rng, case: Activation, kind: str) -> np.ndarray:
     x = 3 * rng.standard_normal(random_shape(rng, kind))
     if case.kink:
         x[np.abs(x) < 1e-3] = 0.5  # keep central differences away from the kink
     return x
-
-
-def check_finite(out, *, name):
-    """A numeric array is finite everywhere; anything else (a wrong type, shape or dtype) is
-    left to the forward's own item."""
-    if isinstance(out, np.ndarray) and out.dtype.kind in "biuf" and not np.isfinite(out).all():
-        bad = int((~np.isfinite(out)).sum())
-        raise MismatchError(f"{name}: {bad} of {out.size} entries are NaN or infinite; "
-                            "look for a division by x (or by exp(x) - 1) at x == 0, or exp of a large number")
-
-
-def student_forward(student, case: Activation, x):
-    result = getattr(student, f"{case.name}_forward")(x, **case.kwargs)
-    return check_tuple(result, length=2, name=case.forward_call)
-
-
-def student_backward(student, case: Activation, x, dout):
-    """dx from the student's backward, called with the cache of the student's own forward."""
-    _, cache = student_forward(student, case, x)
-    return getattr(student, f"{case.name}_backward")(dout, cache)
 
 
 def reference_backward(ref, case: Activation, x, dout):
@@ -260,7 +222,7 @@ def reference_backward(ref, case: Activation, x, dout):
 @pytest.mark.parametrize("kind", SHAPE_KINDS)
 def test_forward_matches_reference(student, ref, rng, case, kind):
     x = random_input(rng, case, kind)
-    out, _ = student_forward(student, case, x)
+    out, _ = forward(student, case.name, inputs={"x": x}, kwargs=case.kwargs)
     expected, _ = getattr(ref, f"{case.name}_forward")(x, **case.kwargs)
     check_array(out, expected, name="out", rtol=RTOL_FORWARD, likely=forward_mistakes(case, x))
 
@@ -274,54 +236,32 @@ def test_backward_matches_numerical_gradient(student, ref, rng, case, kind):
     # against the reference's analytic gradient instead.
     x = np.clip(random_input(rng, case, kind), -4.0, 4.0)
     dout = rng.standard_normal(x.shape)
-    dx = student_backward(student, case, x, dout)
-    target = numerical_gradient_array(lambda v: getattr(ref, f"{case.name}_forward")(v, **case.kwargs)[0], x, dout)
-    check_array(dx, target, name="dx", rtol=RTOL_GRADCHECK, likely=backward_mistakes(case, x, dout))
+    check_backward(student, ref, case.name, inputs={"x": x}, dout=dout, kwargs=case.kwargs, rtol=RTOL_GRADCHECK,
+                   likely=backward_mistakes(case, x, dout))
 
 
 # -- edge cases: overflow, saturation and the kink ----------------------------------------
-def with_hint(case: Activation, check) -> None:
-    """Run ``check``; a failure also names the robust form of this activation."""
-    try:
-        check()
-    except StudentFailure as exc:
-        raise type(exc)(f"{exc}\n    hint: {EDGE_HINTS[case.name]}") from None
-
-
-def any_subgradient(dx, expected, x, dout, case: Activation):
-    """``expected``, except at x == 0 of a kinked activation: there the value nearest to the
-    student's among the accepted ones, between the two one-sided slopes times dout."""
-    if not case.kink or not (isinstance(dx, np.ndarray) and dx.shape == x.shape and dx.dtype.kind == "f"):
-        return expected
-    left = case.slope * dout  # leaky ReLU: alpha; ELU: alpha * e^0 = alpha
-    lo, hi = np.minimum(left, dout), np.maximum(left, dout)
-    nearest = np.clip(np.where(np.isfinite(dx), dx, lo), lo, hi)
-    return np.where(x == 0, nearest, expected)
-
-
 @per_case("edge_cases", cases=[case for case in CASES if case.forward_edge_x is not None])
 def test_forward_is_finite_and_right_at_large_inputs(student, ref, case):
     x = case.forward_edge_x
-
-    def check():
-        out, _ = student_forward(student, case, x)
+    with hinted(EDGE_HINTS[case.name]):
+        out, _ = forward(student, case.name, inputs={"x": x}, kwargs=case.kwargs)
         expected, _ = getattr(ref, f"{case.name}_forward")(x, **case.kwargs)
         check_array(out, expected, name=f"out for {edge_text(x)}", rtol=RTOL_EDGE, likely=forward_mistakes(case, x))
-    with_hint(case, check)
 
 
 @per_case("edge_cases")
 def test_backward_is_finite_and_right_at_large_inputs_and_at_the_kink(student, ref, rng, case):
     x = case.backward_edge_x
     dout = rng.uniform(1.0, 2.0, size=x.shape)
-
-    def check():
-        out, cache = student_forward(student, case, x)
+    with hinted(EDGE_HINTS[case.name]):
+        out, cache = forward(student, case.name, inputs={"x": x}, kwargs=case.kwargs)
         # finite; its values are the forward item's business
-        check_finite(out, name=f"{case.forward_call}: out for {edge_text(x)}")
-        dx = getattr(student, f"{case.name}_backward")(dout, cache)
-        expected = any_subgradient(dx, reference_backward(ref, case, x, dout), x, dout, case)
+        check_finite(out, name=f"{case.forward_call}: out for {edge_text(x)}", look_for=NAN_CAUSE)
+        dx = backward(student, case.name, dout=dout, cache=cache)
+        expected = reference_backward(ref, case, x, dout)
+        if case.kink:  # any value between the one-sided slopes at x == 0
+            expected = any_subgradient(dx, expected, x=x, dout=dout, slope=case.slope)
         where = f"dx for {edge_text(x)}" + (f" (at x == 0 any value from {case.slope:g} * dout to dout is "
                                             f"accepted; the course takes {case.slope:g} * dout)" if case.kink else "")
         check_array(dx, expected, name=where, rtol=RTOL_EDGE, likely=backward_mistakes(case, x, dout))
-    with_hint(case, check)

@@ -10,9 +10,10 @@ array) are named in the feedback. Every random input comes from ``rng``.
 
 import numpy as np
 import pytest
+from layerchecks import SHAPE_KINDS, random_shape
 
 from grader.comparison import check_array
-from grader.failure import StudentFailure
+from grader.testing import hinted
 
 # Why RTOL = 1e-6 (`python rubrics/layers/measure_tolerances.py 50`): the accepted forms
 # (shift by the row max, exp(x - logsumexp), exp(x) / sum exp(x) on ordinary logits) differ
@@ -23,7 +24,6 @@ RTOL = 1e-6
 EDGE_HINT = ("subtract each row's maximum before exp (x - x.max(axis=-1, keepdims=True)): it changes nothing "
              "mathematically and keeps every exponent <= 0")
 
-SHAPE_KINDS = ["2-D", "N=1", "3-D"]
 # Logits whose exponentials overflow (e^710 is inf) unless each row's max is subtracted
 # first; the softmax of [1000, 1001, 1002] equals that of [0, 1, 2].
 LARGE_LOGITS = np.array([[1000.0, 1001.0, 1002.0],
@@ -48,13 +48,7 @@ def softmax_mistakes(x: np.ndarray) -> dict:
 
 
 def random_logits(rng, kind: str, scale: float = 3.0) -> np.ndarray:
-    if kind == "N=1":
-        shape = (1, int(rng.integers(2, 9)))
-    elif kind == "2-D":
-        shape = tuple(int(n) for n in rng.integers(2, 7, size=2))
-    else:
-        shape = tuple(int(n) for n in rng.integers(2, 5, size=3))
-    return scale * rng.standard_normal(shape)
+    return scale * rng.standard_normal(random_shape(rng, kind))
 
 
 @pytest.mark.item("softmax")
@@ -75,9 +69,7 @@ def test_softmax_rows_sum_to_one(student, ref, rng):
 
 @pytest.mark.item("softmax_edge_cases")
 def test_softmax_is_finite_and_right_for_large_logits(student, ref):
-    try:
+    with hinted(EDGE_HINT):
         check_array(student.softmax(LARGE_LOGITS), ref.softmax(LARGE_LOGITS),
                     name=f"softmax(x) for x = {LARGE_LOGITS.tolist()}", rtol=RTOL,
                     likely=softmax_mistakes(LARGE_LOGITS))
-    except StudentFailure as exc:
-        raise type(exc)(f"{exc}\n    hint: {EDGE_HINT}") from None

@@ -31,9 +31,9 @@ the one rubric item it serves.
 import numpy as np
 import pytest
 
-from grader.comparison import check_array, check_scalar, check_tuple, check_unchanged
-from grader.failure import MismatchError, StudentCodeError
-from grader.gradcheck import numerical_gradient
+from grader.comparison import check_array, check_scalar
+from grader.failure import MismatchError
+from grader.testing import MutationLog, central_differences, per_item, value_and_grad
 
 # Tolerances. "Spread" = the largest relative difference between algebraically equivalent
 # formulations (the reference, the correct examples: loops with math, einsum, logaddexp,
@@ -277,27 +277,21 @@ SPECS = {
 
 def cases(kind):
     """One pytest.param per (function, shape), marked with the function's ``kind`` item."""
-    return [pytest.param(name, shape, marks=pytest.mark.item(f"{name}_{kind}"),
-                         id=f"{name}-{'x'.join(map(str, shape))}")
-            for name, (_, shapes, _, _) in SPECS.items() for shape in shapes]
+    return per_item([(name, shape) for name, (_, shapes, _, _) in SPECS.items() for shape in shapes],
+                    item=lambda case: f"{case[0]}_{kind}", id=lambda case: f"{case[0]}-{'x'.join(map(str, case[1]))}")
 
 
 def per_function(kind, names):
-    return [pytest.param(name, marks=pytest.mark.item(f"{name}_{kind}"), id=name) for name in names]
+    return per_item(list(names), item=lambda name: f"{name}_{kind}")
 
 
 # -- checks ------------------------------------------------------------------------------
-def value_and_grad(student, name, args, kwargs=None):
-    """The student's (value, gradient) pair, checked to be a pair."""
-    return check_tuple(getattr(student, name)(*args, **(kwargs or {})), length=2, name=f"{name}(...)")
-
-
 def value_name(name):
     return "penalty" if name in PENALTIES else "loss"
 
 
 def check_value(student, ref, name, args, kwargs=None, *, rtol=RTOL_VALUE):
-    value, _ = value_and_grad(student, name, args, kwargs)
+    value, _ = value_and_grad(student, name, args=args, kwargs=kwargs)
     expected, _ = getattr(ref, name)(*args, **(kwargs or {}))
     check_scalar(value, expected, name=value_name(name), rtol=rtol,
                  batch_size=args[0].shape[0] if SPECS[name][3] else None)
@@ -329,7 +323,7 @@ def confirmed(first, second):
 def check_grad_against_reference(student, ref, name, args, kwargs=None, *, what="", rtol=RTOL_VALUE, likely=None):
     """The gradient against the reference's analytic one (for inputs where central
     differences cannot be trusted: probabilities near 0 or 1, residuals at +-delta)."""
-    _, grad = value_and_grad(student, name, args, kwargs)
+    _, grad = value_and_grad(student, name, args=args, kwargs=kwargs)
     _, expected = getattr(ref, name)(*args, **(kwargs or {}))
     check_array(grad, expected, name=GRAD_NAMES[name] + what, rtol=rtol,
                 batch_size=args[0].shape[0] if SPECS[name][3] else None, likely=likely)
@@ -344,9 +338,8 @@ def test_value_matches_reference(student, ref, rng, name, shape):
 
 def check_grad_numerically(student, ref, name, args, kwargs):
     _, _, mistakes, batched = SPECS[name]
-    _, grad = value_and_grad(student, name, args, kwargs)
-    reference = getattr(ref, name)
-    target = numerical_gradient(lambda v: reference(v, *args[1:], **kwargs)[0], args[0])
+    _, grad = value_and_grad(student, name, args=args, kwargs=kwargs)
+    target = central_differences(getattr(ref, name), args=args, kwargs=kwargs)
     check_array(grad, target, name=GRAD_NAMES[name], rtol=RTOL_NUMERIC,
                 batch_size=args[0].shape[0] if batched else None, likely=mistakes(*args, **kwargs))
 
@@ -422,8 +415,8 @@ def check_finite_number(value, what):
 def check_value_against_twin(student, ref, name, args, twin, what):
     """student(args) == student(twin) + (ref(args) - ref(twin)): the student's loss at an
     extreme input moves from its loss at the ordinary twin exactly as the definition says."""
-    got, _ = value_and_grad(student, name, args)
-    got_twin, _ = value_and_grad(student, name, twin)
+    got, _ = value_and_grad(student, name, args=args)
+    got_twin, _ = value_and_grad(student, name, args=twin)
     check_finite_number(got_twin, f"loss at the ordinary {what} twin")
     expected = getattr(ref, name)(*args)[0] - getattr(ref, name)(*twin)[0]
     with_hint(lambda: check_scalar(got, float(got_twin) + expected, rtol=RTOL_VALUE,
@@ -456,8 +449,8 @@ def test_grad_at_logits_of_plus_minus_1000_is_the_grad_at_the_ordinary_twin(stud
     make, twin_of = LARGE_LOGITS[name]
     args = make(rng)
     twin = (twin_of(args[0]),) + args[1:]
-    _, grad = value_and_grad(student, name, args)
-    _, at_twin = value_and_grad(student, name, twin)
+    _, grad = value_and_grad(student, name, args=args)
+    _, at_twin = value_and_grad(student, name, args=twin)
     # a finite float array of the right shape at the ordinary twin; its values are the ordinary items' business
     check_array(at_twin, np.zeros(args[0].shape), name=f"{GRAD_NAMES[name]} at the ordinary twin", rtol=np.inf)
     with_hint(lambda: check_array(grad, at_twin, name=f"{GRAD_NAMES[name]} (logits of +-1000, against your "
@@ -502,7 +495,7 @@ def test_svm_loss_value_with_margins_of_exactly_zero(student, ref, rng):
 @pytest.mark.item("svm_loss_grad")
 def test_svm_loss_grad_with_margins_of_exactly_zero_accepts_any_subgradient(student, ref, rng):
     x, y = svm_hinge_inputs(rng)
-    _, grad = value_and_grad(student, "svm_loss", (x, y))
+    _, grad = value_and_grad(student, "svm_loss", args=(x, y))
     _, expected = ref.svm_loss(x, y)
     check_array(grad, accepted_at_hinge(expected, grad, x, y),
                 name="dx (margins of exactly 0: any value in [0, 1/N] there, with the correct class "
@@ -541,7 +534,7 @@ def test_grad_at_the_kink_is_a_subgradient(student, rng, name):
     make, where, slope = KINKS[name]
     zeros = with_exact_zeros(rng, (4, 5))
     args = make(rng, zeros)
-    _, grad = value_and_grad(student, name, args)
+    _, grad = value_and_grad(student, name, args=args)
     kink = zeros == 0
     if not (isinstance(grad, np.ndarray) and grad.shape == zeros.shape and grad.dtype.kind == "f"):
         check_array(grad, np.zeros(zeros.shape), name=GRAD_NAMES[name])  # says what is wrong with it
@@ -640,8 +633,8 @@ def test_bce_loss_at_probabilities_of_exactly_0_and_1_is_the_loss_at_the_clipped
     (the exact derivative of the clipped loss, what autograd frameworks give)."""
     probs, target = bce_exact_inputs(rng, outcome)
     twin = bce_clip_twin(probs)
-    loss, grad = value_and_grad(student, "bce_loss", (probs, target))
-    loss_twin, grad_twin = value_and_grad(student, "bce_loss", (twin, target))
+    loss, grad = value_and_grad(student, "bce_loss", args=(probs, target))
+    loss_twin, grad_twin = value_and_grad(student, "bce_loss", args=(twin, target))
     check_finite_number(loss_twin, "loss at probabilities 1e-12 and 1 - 1e-12")
     with_hint(lambda: check_scalar(loss, loss_twin, rtol=RTOL_CLIPPED,
                                    name="loss at probabilities of exactly 0 and 1 (against your loss at "
@@ -684,24 +677,14 @@ def every_call(rng):
 def test_no_function_modifies_its_inputs(student, rng):
     """Judges only the functions that returned: one that raises, hangs or is missing loses
     its own items, not this one too. Every mutation found is named, not just the first."""
-    mutated, judged, skipped = [], [], []
+    log = MutationLog(unreadable_fails=False)
     for name, args, kwargs in every_call(rng):
-        try:
-            _, after = getattr(student, name).with_args(*args, **kwargs)
-        except StudentCodeError:
-            skipped.append(name)
-            continue
-        judged.append(name)
-        for position, (before, now) in enumerate(zip(args, after)):
-            if isinstance(before, np.ndarray):
-                try:
-                    check_unchanged(before, now, name=f"{name}: argument {position + 1} "
-                                                      f"({ARGUMENT_NAMES[name][position]})")
-                except MismatchError as exc:
-                    mutated.append(str(exc))
-    if not judged:
+        log.call(student, name, args=args, kwargs=kwargs,
+                 labels=[f"argument {position + 1} ({label})" for position, label in enumerate(ARGUMENT_NAMES[name])])
+    if not log.judged:
         raise MismatchError("no function returned, so none could be checked for modifying its inputs")
-    if mutated:
+    if log.mutations:
+        skipped = [name for name, _ in log.skipped]
         note = f"\n    not judged here (they did not return; their own items say why): {', '.join(skipped)}" \
             if skipped else ""
-        raise MismatchError("\n".join(mutated) + note)
+        raise MismatchError("\n".join(log.mutations) + note)

@@ -39,7 +39,7 @@ import pytest
 
 from grader.comparison import RTOL, check_array, check_scalar, check_tuple, check_unchanged
 from grader.failure import MismatchError, StudentCodeError
-from grader.gradcheck import numerical_gradient
+from grader.testing import central_differences, value_and_grad
 
 COURSE = Path(__file__).resolve().parents[3]
 HOLDOUT_DIGITS = Path(__file__).resolve().parents[1] / "data" / "digits_holdout.csv.gz"
@@ -217,18 +217,13 @@ def check_shapes(got, like):
 
 
 def loss_and_grads(student, params, X, y, **kwargs):
-    loss, grads = check_tuple(student.mlp_loss(params, X, y, **kwargs), length=2, name="mlp_loss(params, X, y)")
+    loss, grads = value_and_grad(student, "mlp_loss", args=(params, X, y), kwargs=kwargs, call="mlp_loss(params, X, y)")
     return loss, check_params_like(grads, params, name="grads")
 
 
 def reference_numerical_grads(ref, params, X, y, **kwargs):
-    """Central differences of the reference loss with respect to every parameter."""
-    grads = {}
-    for key in params:
-        def loss_at(value, key=key):
-            return ref.mlp_loss({**params, key: value}, X, y, **kwargs)[0]
-        grads[key] = numerical_gradient(loss_at, params[key])
-    return grads
+    """Central differences of the reference loss with respect to every parameter: {key: gradient}."""
+    return central_differences(ref.mlp_loss, args=(params, X, y), kwargs=kwargs)
 
 
 def softmax(scores):

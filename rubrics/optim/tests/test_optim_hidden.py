@@ -28,14 +28,15 @@ schedule. A rule that raises or hangs loses its own items only: the shared
 inputs_unchanged item judges the rules that returned.
 """
 
-import contextlib
 import functools
+import itertools
 
 import numpy as np
 import pytest
 
-from grader.comparison import check_array, check_scalar, check_tuple, check_unchanged
-from grader.failure import MismatchError, StudentCodeError
+from grader.comparison import check_array, check_scalar, check_tuple
+from grader.failure import MismatchError
+from grader.testing import MutationLog, during, per_item, step, trajectory
 
 STEPS = 5
 NDIMS = (1, 2, 3)  # w is 1-D, 2-D or 3-D; its sizes come from rng
@@ -239,36 +240,16 @@ def filled(rule, fn):
 
 
 def simulate(rule_fn, w0, config, steps, *, grad=None, ws=None, dws=None):
-    """[(w, config) after step k] for k = 1..steps: closed loop (dw = grad(w)) or on fixed
-    (ws, dws)."""
-    out, w = [], w0
-    for k in range(steps):
-        if ws is not None:
-            w = ws[k]
-        w, config = rule_fn(w, grad(w) if grad else dws[k], config)
-        out.append((w, config))
-    return out
+    """[(w, config) after step k] for k = 1..steps of a trusted rule: closed loop (dw = grad(w)) or on
+    fixed (ws, dws)."""
+    return [(w, c) for _, w, c in trajectory(rule_fn, rule=getattr(rule_fn, "__name__", "the rule"), steps=steps,
+                                             w0=w0, config=config, grad=grad, ws=ws, dws=dws)]
 
 
 # -- calling the student -------------------------------------------------------------------
-@contextlib.contextmanager
-def during(label):
-    """Say where a crash or an unusable return value happened."""
-    try:
-        yield
-    except StudentCodeError as exc:
-        raise StudentCodeError(f"{label}: {exc}") from None
-
-
 def update(student, rule, w, dw, config, *, label):
     """The student's (next_w, config), checked to be a pair whose config is a dict."""
-    with during(label):
-        result = getattr(student, rule)(w, dw, config)
-    next_w, config = check_tuple(result, length=2, name=f"{rule}(w, dw, config) ({label})")
-    if not isinstance(config, dict):
-        raise MismatchError(f"config {label}: {rule} returned {type(config).__name__} as its second value; "
-                            "return the config dict (hyperparameters and state) for the next call")
-    return next_w, config
+    return step(getattr(student, rule), rule=rule, w=w, dw=dw, config=config, label=label)
 
 
 def entry(config, key, *, rule, label):
@@ -304,18 +285,22 @@ def check_trajectory(student, ref, rule, problem, config, *, what="", steps=STEP
     mistakes = {cause: simulate(filled(rule, fn), problem.w0, config, steps + HINT_STEPS, grad=problem.grad)
                 for cause, fn in MISTAKES.get(rule, {}).items()}
     alive = list(runs)
-    w, state = problem.w0.copy(), None if config is None else dict(config)
-    for k in range(1, steps + 1):
-        w, state = update(student, rule, w, problem.grad(w), state, label=f"after step {k}{what}")
+    # Lazy: the student's steps after `steps` run only if a step fails, to name its likely cause.
+    taken = trajectory(getattr(student, rule), rule=rule, steps=steps + HINT_STEPS, w0=problem.w0.copy(),
+                       config=None if config is None else dict(config), grad=problem.grad,
+                       label="after step {k}" + what)
+    for k, w, _ in taken:
         name = f"w after step {k}{what}"
         still = [form for form in alive if matches(w, runs[form][k - 1][0], name=name, rtol=RTOL_WEIGHTS)]
         if still:
             alive = still
+            if k == steps:
+                return
             continue
         closest = alive[0]  # the reference's form, unless the earlier steps followed only another one
         note = [f"compared with {closest}, the form your earlier steps followed"] if closest else []
         note += [ACCEPTED_NOTE[rule]] if rule in ACCEPTED_NOTE else []
-        likely = None if closest else explained(student, rule, w, state, problem, k, mistakes)
+        likely = None if closest else explained(taken, w, k, mistakes)
         try:
             check_array(w, runs[closest][k - 1][0], name=name, rtol=RTOL_WEIGHTS, likely=likely)
         except MismatchError as exc:
@@ -326,13 +311,13 @@ def check_trajectory(student, ref, rule, problem, config, *, what="", steps=STEP
 HINT_STEPS = 2
 
 
-def explained(student, rule, w, state, problem, k, mistakes):
+def explained(taken, w, k, mistakes):
     """{cause: its weights at step k} of the mistakes that also explain the student's next steps (up to
-    HINT_STEPS more, at least one): the student is run on from its wrong step k to see."""
+    HINT_STEPS more, at least one): the student's trajectory ``taken`` is run on from its wrong step k
+    (weights ``w``) to see."""
     seen = [w]
     try:
-        for _ in range(HINT_STEPS):
-            w, state = update(student, rule, w, problem.grad(w), state, label="(only to name a likely cause)")
+        for _, w, _ in itertools.islice(taken, HINT_STEPS):
             seen.append(w)
     except AssertionError:
         pass
@@ -344,9 +329,9 @@ def explained(student, rule, w, state, problem, k, mistakes):
 
 def per_rule(rules, suffix="", ndims=None):
     if ndims is None:
-        return [pytest.param(rule, marks=pytest.mark.item(rule + suffix), id=rule) for rule in rules]
-    return [pytest.param(rule, ndim, marks=pytest.mark.item(rule + suffix), id=f"{rule}-{ndim}d")
-            for rule in rules for ndim in ndims]
+        return per_item(list(rules), item=lambda rule: rule + suffix)
+    return per_item([(rule, ndim) for rule in rules for ndim in ndims], item=lambda case: case[0] + suffix,
+                    id=lambda case: f"{case[0]}-{case[1]}d")
 
 
 # -- update rules: the weights over several steps --------------------------------------------
@@ -436,12 +421,11 @@ def test_state_in_config_after_each_step_matches_reference(student, ref, rng, ru
                 for cause, fn in MISTAKES[rule].items()}
     # All four steps first (a step count's hint needs every t), then compared in order; a later step's
     # crash or missing entry is reported only if the earlier steps were right.
-    state, stored, failure = None if config is None else dict(config), [], None
+    stored, failure = [], None
     try:
-        for k in range(1, 5):
-            label = f"after step {k}{what}"
-            _, state = update(student, rule, ws[k - 1], dws[k - 1], state, label=label)
-            stored.append({key: entry(state, key, rule=rule, label=label) for key in STATE[rule]})
+        for k, _, state in trajectory(getattr(student, rule), rule=rule, steps=4, ws=ws, dws=dws,
+                                      config=None if config is None else dict(config), label="after step {k}" + what):
+            stored.append({key: entry(state, key, rule=rule, label=f"after step {k}{what}") for key in STATE[rule]})
     except AssertionError as exc:
         failure = exc
     for k in range(1, len(stored) + 1):
@@ -529,14 +513,14 @@ def check_schedule(student, ref, name, base_lr, params, steps):
     what = ", ".join([f"base_lr={base_lr:g}"] + [f"{k}={v}" for k, v in params.items()])
     got, failure = [], None
     try:
-        for step in steps:
-            with during(f"lr at step {step} ({what})"):
-                got.append(getattr(student, name)(step, base_lr, **params))
+        for at in steps:
+            with during(f"lr at step {at} ({what})"):
+                got.append(getattr(student, name)(at, base_lr, **params))
     except AssertionError as exc:
         failure = exc
-    expected = [getattr(ref, name)(step, base_lr, **params) for step in steps]
-    for step, lr, want in zip(steps, got, expected):
-        label = f"lr at step {step} ({what})"
+    expected = [getattr(ref, name)(at, base_lr, **params) for at in steps]
+    for at, lr, want in zip(steps, got, expected):
+        label = f"lr at step {at} ({what})"
         try:
             check_scalar(lr, want, name=label, rtol=RTOL_LR)
         except MismatchError as exc:
@@ -606,30 +590,19 @@ def test_linear_warmup_of_a_single_step(student, ref, rng):
 def test_no_update_rule_modifies_w_or_dw(student, rng):
     """Judges the rules that return: one that raises or hangs loses its own items, not this one too.
     Every mutation found is reported, naming the rule, the step and the argument."""
-    mutated, judged = [], []
+    log = MutationLog(unreadable_fails=False)
     for rule in RULES:
         config = None
         for k in range(1, 3):
             w, dw = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
-            try:
-                result, after = getattr(student, rule).with_args(w, dw, config)
-            except StudentCodeError:
-                break  # a crash, a timeout or a missing function: the rule's own items say so
-            judged.append(rule)
-            found = []
-            for position, before in enumerate((w, dw)):
-                try:
-                    check_unchanged(before, after[position], name=f"{rule} (step {k}): {('w', 'dw')[position]}")
-                except MismatchError as exc:
-                    found.append(str(exc))
-            if found:
-                mutated += found
-                break
+            result = log.call(student, rule, args=(w, dw, config), labels=("w", "dw"), name=f"{rule} (step {k})")
+            if not log.returned or log.found:
+                break  # a crash, a timeout or a missing function (the rule's own items say so), or a mutation
             if isinstance(result, (tuple, list)) and len(result) == 2 and isinstance(result[1], dict):
                 config = result[1]
             else:
                 config = None
-    if mutated:
-        raise MismatchError("\n".join(mutated))
-    if not judged:
+    if log.mutations:
+        raise MismatchError("\n".join(log.mutations))
+    if not log.judged:
         raise MismatchError("no update rule returned, so none could be checked for modifying w or dw")
