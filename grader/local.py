@@ -9,28 +9,17 @@ Where the assignment comes from
     course's rubric the same way the release does it.
 
 Whose tests run (and why it checks them first)
-    Test files, and what they import from the folder (mlp's tests load
-    ``mlp_data.py``), run in this process, outside the sandbox, as whoever runs
-    the command. On a student's own copy that is their business; a TA running it
-    on a student's folder would run the student's code as themselves. So before
-    any test is imported, every file ``public_rubric.json`` records
-    (:func:`grader.release.is_checked`: all of ``tests/``, and support code and
-    data; not the student's module, notebooks or handout) is read once and
-    compared with its sha256, and ``tests/`` is listed for files the release did
-    not have (dot files and ``__pycache__`` aside, as the release leaves them
-    out): a changed, added or missing file, or a public rubric without hashes, is
-    refused (:class:`UntrustedFolder`, exit code 2) with each file named. The
-    bytes that were checked are then copied into a private folder and the tests
-    run from there, so nothing else of the folder (a planted
-    ``__pycache__/*.pyc``, a file swapped after the check) is ever imported. Whoever can edit
-    ``public_rubric.json`` can change the hashes too: that stops nobody on their
-    own machine, which is fine; course staff grade a folder they do not trust
-    with ``grade run SUBMISSION -a NAME --public-only``, which runs the course's
-    own public tests. In ``assignments/<name>/`` the tests are the course's own
-    and are not checked, but only when that course is the one this grader
-    trusts: the folder ``$NNGRADE_COURSE`` names, or the repository the grader
-    was installed from. A folder that merely looks like a course (a submission
-    holding ``rubrics/`` and ``assignments/``) is refused like a changed release.
+    Test files run in this process, outside the sandbox, so before any is imported the
+    folder is checked against the hashes the release recorded, and the tests then run
+    from a private copy of the checked bytes: see :mod:`grader.trust`. A changed, added or
+    missing file is refused (:class:`UntrustedFolder`, exit code 2).
+
+Which grader runs them
+    The release records the version and fingerprint (:func:`grader.wheel.fingerprint`) of
+    the grader that made it. When the running grader's fingerprint differs, the output
+    starts with a warning saying so and how to install the release's own (its wheel, in
+    ``wheels/``). A warning, not a refusal: this is the student's own check, not a grade,
+    and the tests it runs are checked by their hashes whichever grader runs them.
 
 Which file is graded
     ``<module>.py`` or ``<module>.ipynb`` in that folder; when both exist, the one
@@ -55,25 +44,26 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import os
 import shutil
 import tempfile
 import textwrap
 import time
 import warnings
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import click
 
 import grader
-from grader import grading, schema
+from grader import grading, manifest, wheel
 from grader import course as course_module
 from grader import sandbox as sandbox_module
 from grader.failure import GraderError, escape
 from grader.limits import DEFAULT_LIMITS, Limits
-from grader.rubric import Item, Rubric
-from grader.release import PUBLIC_RUBRIC, RELEASED_SHA256, public_rubric, sha256_hex, tree
+from grader.manifest import PUBLIC_RUBRIC, public_rubric, rubric_from_document
+from grader.rubric import Rubric
+# The folder check's names stay importable from here (grader.local.UntrustedFolder and the rest).
+from grader.trust import UntrustedFolder, checked_tests, instead, trusted_courses
 from grader.table import STATUS_STYLE
 
 REMINDER = ("This is not your grade. Only the public tests ran. Hidden tests run when you submit: they "
@@ -81,11 +71,6 @@ REMINDER = ("This is not your grade. Only the public tests ran. Hidden tests run
 # Why a fixed seed: a student who reruns after a fix sees the same inputs; the
 # public tests are public, so nothing is gained by varying them.
 LOCAL_SEED = 0
-
-
-class UntrustedFolder(GraderError):
-    """A refusal, not a fault: the folder's tests are not ones this grader may import
-    (changed since the release, no hashes to check them by, or a course look-alike)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,6 +84,8 @@ class LocalAssignment:
     # {"<path in the folder>": sha256} from public_rubric.json; None if it records none.
     released: dict | None = None
     course_tests: bool = False  # the trusted course's own assignments/<name>/: its tests are not checked
+    # {"version", "fingerprint"} of the grader that made the release (public_rubric.json); None if it records none.
+    made_with: dict | None = None
     secrets: tuple[Path, ...] = ()  # folders a worker must not see (the course's, when there is one)
 
     @property
@@ -144,82 +131,6 @@ def mark_public_only(document: dict, *, public: Rubric, full: Rubric) -> None:
     document["extra_data"]["public_tests_only"] = True
 
 
-def trusted_courses() -> set[Path]:
-    """Course folders whose tests may be imported unchecked: the one $NNGRADE_COURSE names and
-    the one this grader was installed from (an editable install in the course repository).
-    Never one found from the working directory: a submission can hold a course look-alike."""
-    roots = {Path(grader.__file__).resolve().parent.parent}
-    if os.environ.get(course_module.ENV_COURSE):
-        roots.add(Path(os.environ[course_module.ENV_COURSE]).resolve())
-    return roots
-
-
-def _instead(name: str) -> str:
-    return (f"Course staff grading someone else's folder: `grade run SUBMISSION -a {name} --public-only` "
-            "runs the course's own public tests on it.")
-
-
-def _inside(relative: str) -> bool:
-    """A recorded path names a file inside the folder (it is untrusted: no "..", no absolute path)."""
-    path = PurePosixPath(relative)
-    return (bool(relative) and not path.is_absolute() and "\\" not in relative and ":" not in relative
-            and all(part not in ("", ".", "..") for part in relative.split("/")))
-
-
-def checked_tests(assignment: LocalAssignment) -> dict[str, bytes]:
-    """The files the public tests may load, {path in the folder: bytes} as read now, once they
-    are shown to be the released ones; :class:`UntrustedFolder` otherwise. Nothing is imported."""
-    if assignment.course_tests:
-        return {}  # the trusted course's own folder: its tests run where they are
-    rubric_path = assignment.root / PUBLIC_RUBRIC
-    why = ("test files, and what they load from the folder, run in the grader's own process, outside the "
-           "sandbox, as whoever runs it, so `grade local` runs only what was released with the assignment.")
-    recorded = assignment.released
-    if not (isinstance(recorded, dict) and recorded and all(
-            isinstance(k, str) and isinstance(v, str) and len(v) == 64 for k, v in recorded.items())):
-        raise UntrustedFolder(
-            f"{escape(str(rubric_path), 500)} records no hashes of the released tests (\"{RELEASED_SHA256}\"), "
-            f"so nothing shows that {escape(str(assignment.root / 'tests'), 500)} holds them; {why}\n"
-            f"Your own copy: download the assignment again (one released by an older `grade release` has no "
-            f"hashes). {_instead(assignment.name)}")
-    problems, found = [], {}
-    for path in sorted(recorded):
-        if not _inside(path):
-            problems.append(f"{escape(path, 300)}: {PUBLIC_RUBRIC} names a file outside the folder")
-            continue
-        try:
-            if not (assignment.root / path).is_file():  # never block on a named pipe
-                raise FileNotFoundError(path)
-            data = (assignment.root / path).read_bytes()
-        except OSError:
-            problems.append(f"{escape(path, 300)}: missing (the release has it)")
-            continue
-        if sha256_hex(data) != recorded[path].lower():
-            problems.append(f"{escape(path, 300)}: changed since the release")
-        found[path] = data
-    for path in tree(assignment.root / "tests"):
-        if f"tests/{path}" not in recorded:
-            problems.append(f"{escape('tests/' + path, 300)}: not in the release")
-    if problems:
-        raise UntrustedFolder(
-            f"the tests in {escape(str(assignment.root), 500)}, or files they load, are not the ones released "
-            f"with the assignment; {why}\n  "
-            + "\n  ".join(problems[:20]) + (f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else "")
-            + f"\nYour own copy: download the assignment again, or restore these files. {_instead(assignment.name)}")
-    return found
-
-
-def rubric_from_document(document: dict, path: Path) -> Rubric:
-    """A :class:`Rubric` from a public rubric document (checked against rubric.schema.json)."""
-    problems = schema.errors("rubric", document)
-    if problems:
-        raise GraderError(f"{path}: does not follow rubric.schema.json:\n  " + "\n  ".join(problems))
-    items = tuple(Item(id=e["id"], title=e["title"], points=e["points"], visibility=e["visibility"])
-                  for e in document["items"])
-    return Rubric(path=path, assignment=document["assignment"], title=document["title"],
-                  module=document["module"], items=items, raw=json.dumps(document, sort_keys=True).encode())
-
-
 def locate(start: Path) -> tuple[LocalAssignment, Path | None]:
     """The assignment folder at or above ``start``, and the file ``start`` names (if it is one)."""
     start = Path(start).resolve()
@@ -231,13 +142,9 @@ def locate(start: Path) -> tuple[LocalAssignment, Path | None]:
     for folder in (start, *start.parents):
         path = folder / PUBLIC_RUBRIC
         if path.is_file():
-            try:
-                document = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise GraderError(f"{path} cannot be read ({exc}); download the assignment again") from None
-            released = document.pop(RELEASED_SHA256, None) if isinstance(document, dict) else None
-            rubric = rubric_from_document(document, path)
-            return LocalAssignment(root=folder, name=rubric.assignment, rubric=rubric, released=released), given
+            found = manifest.read(path)
+            return LocalAssignment(root=folder, name=found.rubric.assignment, rubric=found.rubric,
+                                   released=found.released, made_with=found.grader), given
         course_root = folder.parent.parent
         if folder.parent.name == "assignments" and (course_root / "rubrics" / folder.name / "rubric.json").is_file():
             if course_root.resolve() not in trusted_courses():
@@ -246,7 +153,7 @@ def locate(start: Path) -> tuple[LocalAssignment, Path | None]:
                     f"{escape(str(folder), 500)} looks like an assignment of a course at {shown}, but that is not "
                     f"the course this grader trusts (the folder ${course_module.ENV_COURSE} names, or the one the "
                     f"grader was installed from), so its tests will not run in the grader's process. If it is your "
-                    f"course, set {course_module.ENV_COURSE}={shown}. {_instead(escape(folder.name, 100))}")
+                    f"course, set {course_module.ENV_COURSE}={shown}. {instead(escape(folder.name, 100))}")
             return course_public_assignment(course_module.load(course_root, folder.name)), given
     raise GraderError(f"no assignment found at {start} or above it: run `grade local` inside the assignment "
                       f"folder you were given (the one holding {PUBLIC_RUBRIC} and tests/)")
@@ -309,6 +216,7 @@ class LocalRun:
     file: Path
     choice: str  # why this file ("" if it was the only one)
     document: dict
+    notice: str = ""  # the warning that this is not the grader the release was made with ("" if it is)
 
     @property
     def passed(self) -> int:
@@ -317,7 +225,8 @@ class LocalRun:
     def to_json(self) -> dict:
         return {"kind": "nngrade-local", "public_tests_only": True, "reminder": REMINDER,
                 "assignment": self.assignment.name, "file": str(self.file), "choice": self.choice,
-                "items_passed": self.passed, "items": len(self.document["tests"]), "result": self.document}
+                "items_passed": self.passed, "items": len(self.document["tests"]), "grader_notice": self.notice or None,
+                "result": self.document}
 
 
 def run(*, path: Path, limits: Limits = DEFAULT_LIMITS, sandbox_backend: str = "auto", seed: int = LOCAL_SEED,
@@ -326,6 +235,7 @@ def run(*, path: Path, limits: Limits = DEFAULT_LIMITS, sandbox_backend: str = "
     (refused with :class:`UntrustedFolder` if they are not the released ones: see the module doc)."""
     assignment, given = locate(path)
     tests = checked_tests(assignment)  # before anything of tests/ is imported
+    notice = grader_notice(assignment)
     chosen, choice = choose_file(assignment, given)
     with warnings.catch_warnings():
         # Why: the warning is for course staff grading others' code; on a
@@ -349,7 +259,30 @@ def run(*, path: Path, limits: Limits = DEFAULT_LIMITS, sandbox_backend: str = "
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     document["extra_data"]["submission"] = chosen.name
-    return LocalRun(assignment=assignment, file=chosen, choice=choice, document=document)
+    return LocalRun(assignment=assignment, file=chosen, choice=choice, document=document, notice=notice)
+
+
+def grader_notice(assignment: LocalAssignment) -> str:
+    """A warning when the running grader is not the one the release was made with (its fingerprint
+    differs); "" when it is, or when the folder records none (the course's own, an older release)."""
+    recorded = assignment.made_with
+    if recorded is None:
+        return ""
+    running = wheel.fingerprint()
+    if running == recorded["fingerprint"]:
+        return ""
+    version = escape(recorded["version"], 100)
+    made = f"nngrade {version} (fingerprint {recorded['fingerprint'][:12]})"
+    if version != grader.__version__:
+        how = "run `pip install -r requirements.txt` in this folder"
+    else:  # pip keeps an installed grader of the same version number unless told to replace it
+        shipped = sorted((assignment.root / manifest.WHEELS).glob(f"{wheel.DISTRIBUTION}-{version}-*.whl"))
+        how = (f"run `pip install --force-reinstall --no-deps {manifest.WHEELS}/{shipped[0].name}` in this folder"
+               if shipped else "download the assignment again, then run `pip install --force-reinstall --no-deps "
+                               f"{manifest.WHEELS}/<the wheel in it>` in its folder")
+    return (f"This release was made with {made}; you are running nngrade {grader.__version__} (fingerprint "
+            f"{running[:12]}), which may check your work differently: {how} "
+            f"({escape(str(assignment.root), 500)}) to use the release's own grader.")
 
 
 def supports_color(stream=None) -> bool:
@@ -368,6 +301,10 @@ def render(local: LocalRun, *, color: bool) -> str:
     lines = [style(f"{local.assignment.rubric.title}: public tests of {local.file.name}", bold=True)]
     if local.choice:
         lines.append(f"  ({local.choice})")
+    if local.notice:
+        lines += [""] + [style(line, fg="yellow", bold=True) for line in
+                         textwrap.wrap("Warning: " + local.notice, width=92, initial_indent="  ", subsequent_indent="  ",
+                                       break_long_words=False, break_on_hyphens=False)]
     lines.append("")
     outputs = {t["output"] for t in tests if t["extra_data"]["outcome"] != "passed"}
     shared = len(tests) > 1 and all(t["extra_data"]["outcome"] != "passed" for t in tests) and len(outputs) == 1

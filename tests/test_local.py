@@ -14,8 +14,10 @@ import pytest
 from click.testing import CliRunner
 from conftest import FIXTURES, REPO
 
-from grader import api, course, grading, local, release
+import grader
+from grader import api, course, grading, local, release, wheel
 from grader.cli import main
+from grader.failure import GraderError
 
 pytestmark = pytest.mark.filterwarnings("ignore::grader.sandbox.SandboxWarning")
 
@@ -317,3 +319,35 @@ def test_a_time_in_the_future_is_not_one_the_students_editor_set(student_copy):
     future = time.time_ns() + 3600 * 10 ** 9  # a release built on a machine whose clock runs ahead
     os.utime(student_copy / "layers.ipynb", ns=(future, future))
     assert local.choose_file(local.locate(student_copy)[0], None)[0].name == "layers.py"
+
+
+# -- which grader runs the tests: the one the release was made with, or a warning -------------
+
+def record_grader(folder, **fields):
+    """Make the release say another grader made it (the fields of public_rubric.json's "grader")."""
+    path = folder / "public_rubric.json"
+    document = json.loads(path.read_text())
+    document["grader"].update(fields)
+    path.write_text(json.dumps(document))
+
+
+def test_grade_local_warns_when_it_is_not_the_grader_the_release_was_made_with_and_still_runs(student_copy):
+    assert local.grader_notice(local.locate(student_copy)[0]) == ""  # the grader that made it: no warning
+    record_grader(student_copy, version="0.0.9", fingerprint="0" * 64)
+    run = grade_local()
+    assert run.exit_code == 0, run.output  # a warning, not a refusal: the check is the student's, not a grade
+    flat = " ".join(run.output.split())
+    assert (f"Warning: This release was made with nngrade 0.0.9 (fingerprint 000000000000); you are running "
+            f"nngrade {grader.__version__} (fingerprint {wheel.fingerprint()[:12]})") in flat
+    assert f"run `pip install -r requirements.txt` in this folder ({student_copy.resolve()})" in flat
+    assert flat.index("Warning: This release") < flat.index("public items pass")  # before the table, not lost
+    # Same version number, other code: pip keeps an installed grader of the same version unless forced.
+    record_grader(student_copy, version=grader.__version__)
+    notice = local.grader_notice(local.locate(student_copy)[0])
+    assert f"pip install --force-reinstall --no-deps wheels/nngrade-{grader.__version__}-py3-none-any.whl" in notice
+
+
+def test_a_public_rubric_whose_grader_field_is_not_a_version_and_fingerprint_is_refused(student_copy):
+    record_grader(student_copy, fingerprint="not a sha256")
+    with pytest.raises(GraderError, match=r"\"grader\" is not the version and sha256 fingerprint.*download"):
+        local.locate(student_copy)

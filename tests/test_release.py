@@ -1,6 +1,6 @@
 """`grade release`: what students get, and proof that no solution or hidden-test code is in it.
 
-The leak check here is written independently of grader.release.find_leaks (which
+The leak check here is written independently of grader.leak.find_leaks (which
 ``grade release`` runs itself), so a bug in one does not hide a leak from the other.
 
 Rules of this test's check:
@@ -11,11 +11,16 @@ Rules of this test's check:
   be in a handout; so is the one-line stable softplus formula the layers handout gives);
   so are runs the course's own public tests hold (importlib boilerplate to load a module).
 * Hidden tests (rubrics/*/tests/*.py): the same for the body of every function (tests and
-  helpers), and every module-level assignment (the hidden cases) of 40+ characters.
-Notebooks and JSON files are searched as text and also through every string they hold.
+  helpers), and every module-level assignment (the hidden cases) of 40+ characters; runs
+  the grader package's own source holds are plumbing, public by construction (the grader
+  ships in every release), so they do not count. Solution runs get no such exemption.
+Notebooks and JSON files are searched as text and also through every string they hold;
+zip files (the grader's wheel) through every member too.
 """
 
 import ast
+import base64
+import csv
 import gzip
 import hashlib
 import io
@@ -24,8 +29,12 @@ import os
 import py_compile
 import re
 import shutil
+import subprocess
+import sysconfig
 import tarfile
+import venv
 import zipfile
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -33,12 +42,14 @@ import pytest
 from click.testing import CliRunner
 from conftest import REPO
 
-from grader import __version__, api, course, grading, release, schema
+from grader import __version__, api, course, grading, leak, release, schema, starter, wheel
+import grader as grader_package
 from grader.cli import main
 from grader.failure import GraderError
 
 ASSIGNMENTS = course.names(REPO)
 MIN_CHARS = 40
+WHEEL_NAME = f"nngrade-{__version__}-py3-none-any.whl"
 
 
 def squash(line):
@@ -50,6 +61,9 @@ def substantive(lines):
 
 
 def texts_of(path):
+    if zipfile.is_zipfile(path):  # the grader's wheel, or an archive a test planted
+        with zipfile.ZipFile(path) as archive:
+            return [archive.read(name).decode("utf-8", errors="replace") for name in archive.namelist()]
     raw = path.read_bytes().decode("utf-8", errors="replace")
     texts = [raw]
     try:
@@ -68,29 +82,31 @@ def texts_of(path):
     return texts
 
 
+def windows(text):
+    """Every run of 1 to 3 consecutive squashed substantive lines of ``text``, each '\\n'-joined."""
+    squashed = [squash(line.split(" #")[0]) for line in text.splitlines()]
+    lines = [line for line in squashed if line and not line.startswith("#")]
+    return {"\n".join(lines[i:i + size]) for size in (1, 2, 3) for i in range(len(lines) - size + 1)}
+
+
 def release_texts(folder):
-    """{file: its texts, each as '\\n'-joined squashed substantive lines, framed by newlines}."""
-    joined = {}
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        joined[path.relative_to(folder).as_posix()] = texts = []
-        for text in texts_of(path):
-            squashed = [squash(line.split(" #")[0]) for line in text.splitlines()]
-            texts.append("\n" + "\n".join(s for s in squashed if s and not s.startswith("#")) + "\n")
-    return joined
+    """{file: the windows of each of its texts}."""
+    return {path.relative_to(folder).as_posix(): [windows(text) for text in texts_of(path)]
+            for path in sorted(p for p in folder.rglob("*") if p.is_file())}
 
 
-def public_test_text(root):
-    texts = []
-    for path in sorted(root.glob("assignments/*/tests/**/*.py")):
-        lines = [squash(line.split(" #")[0]) for line in path.read_text().splitlines()]
-        texts.append("\n" + "\n".join(line for line in lines if line and not line.startswith("#")) + "\n")
-    return "".join(texts)
+def public_test_text(root, *, with_grader=False):
+    """The windows of the course's public tests (and of the grader package's source)."""
+    paths = sorted(root.glob("assignments/*/tests/**/*.py"))
+    if with_grader:
+        paths += sorted(p for p in Path(grader_package.__file__).parent.rglob("*.py") if "__pycache__" not in p.parts)
+    return set().union(*(windows(path.read_text()) for path in paths))
 
 
 def secret_runs(root, pattern, *, module_assignments):
     """(origin, run) for every run of up to 3 substantive lines of a function body of the
     files matching ``pattern`` (and module-level assignments), minus trivial and public ones."""
-    public = public_test_text(root)
+    public = public_test_text(root, with_grader=module_assignments)  # hidden tests only: see the docstring
     runs = []
     for path in sorted(root.glob(pattern)):
         source = path.read_text()
@@ -109,7 +125,7 @@ def secret_runs(root, pattern, *, module_assignments):
             lines = [line.split(" #")[0].rstrip() for line in lines]
             for start in range(max(1, len(lines) - 2)):
                 run = "\n".join(lines[start:start + 3])
-                if len(run) - run.count("\n") >= MIN_CHARS and f"\n{run}\n" not in public:
+                if len(run) - run.count("\n") >= MIN_CHARS and run not in public:
                     runs.append((f"{path.relative_to(root)}:{name}", run))
     return runs
 
@@ -125,7 +141,7 @@ def hidden_runs(root):
 def leaks(folder, root=REPO):
     joined = release_texts(folder)
     return [f"{name}: {origin}" for origin, run in solution_runs(root) + hidden_runs(root)
-            for name, texts in joined.items() if any(f"\n{run}\n" in t for t in texts)]
+            for name, texts in joined.items() if any(run in t for t in texts)]
 
 
 def items_marked_in(test_files):
@@ -168,23 +184,23 @@ def test_each_release_has_what_students_need(built, assignment):
     folder = built[0] / assignment
     graded = course.load(REPO, assignment)
     module = graded.rubric.module
-    assert (folder / f"{module}.py").read_text() == graded.starter.read_text()
+    made = starter.generate(graded)  # from the annotated solution, as `grade starter` writes it
+    assert (folder / f"{module}.py").read_text() == made.module_source
+    assert (folder / f"{module}.ipynb").read_text() == made.notebook
     assert (folder / "README.md").read_text().startswith((REPO / "assignments" / assignment / "README.md").read_text())
     for test in graded.public_tests.glob("test_*.py"):
         assert (folder / "tests" / test.name).read_text() == test.read_text()
-    notebook = REPO / "assignments" / assignment / f"{module}.ipynb"
-    if notebook.exists():
-        assert (folder / f"{module}.ipynb").exists()
-    assert (folder / "requirements.txt").read_text().splitlines()[-1] == f"nngrade=={__version__}"
+    assert (folder / "requirements.txt").read_text().splitlines()[-1] == f"./wheels/{WHEEL_NAME}"
     handout = (folder / "README.md").read_text()
-    assert "pip install -r requirements.txt" in handout and f"nngrade=={__version__}" in handout
+    assert "pip install -r requirements.txt" in handout and f"./wheels/{WHEEL_NAME}" in handout
     assert "grade local" in handout and "not your final score" in handout
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_the_public_rubric_holds_only_titles_and_points_of_items_with_public_tests(built, assignment):
     document = json.loads((built[0] / assignment / release.PUBLIC_RUBRIC).read_text())
-    hashes = document.pop("released_sha256")  # the release's own field (see the test below)
+    hashes = document.pop("released_sha256")  # the release's own fields (see the tests below)
+    assert document.pop("grader") == {"version": __version__, "fingerprint": wheel.fingerprint()}
     assert schema.errors("rubric", document) == []
     assert hashes
     graded = course.load(REPO, assignment)
@@ -225,21 +241,46 @@ def function_source(path, name):
     return ast.get_source_segment(source, node)
 
 
-def test_a_starter_notebook_completed_with_the_solution_is_refused_and_no_release_is_written(course_copy, tmp_path):
+def test_a_notebook_completed_with_the_solution_is_refused_and_no_release_is_written(course_copy, tmp_path):
     last = course.names(course_copy)[-1]  # the others are built (and clean) before it is checked
     solution = course_copy / "solutions" / last / f"{last}.py"
     longest = max((n for n in ast.parse(solution.read_text()).body if isinstance(n, ast.FunctionDef)),
                   key=lambda n: n.end_lineno - n.lineno)
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         "import numpy as np\n\n" + function_source(solution, longest.name))])
-    nbformat.write(notebook, course_copy / "assignments" / last / f"{last}.ipynb")
+    nbformat.write(notebook, course_copy / "assignments" / last / f"{last}_worked.ipynb")
     out = tmp_path / "out"
-    with pytest.raises(GraderError, match=rf"(?s)would leak secret code.*{last}\.ipynb: code of solutions/{last}/"):
+    with pytest.raises(GraderError, match=rf"(?s)would leak secret code.*{last}_worked\.ipynb: code of solutions/{last}/"):
         api.release(output=out, course=course_copy)  # every assignment: all or nothing
     assert list(out.iterdir()) == []  # no release of any assignment, no temporary folder
     shutil.copytree(course_copy / "assignments" / last, tmp_path / "as-released")
     assert any(f"solutions/{last}/{last}.py:{longest.name}" in leak
                for leak in leaks(tmp_path / "as-released", course_copy))  # this test's own check sees it too
+
+
+def test_the_release_writes_the_starter_its_solution_gives_not_a_stale_copy(course_copy, tmp_path):
+    (course_copy / "assignments" / "layers" / "layers.py").write_text('"""An old starter."""\n')
+    api.release(output=tmp_path / "out", assignments=["layers"], course=course_copy)
+    made = starter.generate(course.load(course_copy, "layers"))
+    assert (tmp_path / "out" / "layers" / "layers.py").read_text() == made.module_source
+    assert (tmp_path / "out" / "layers" / "layers.ipynb").read_text() == made.notebook
+
+
+def test_solution_code_left_outside_its_markers_is_refused_in_the_generated_starter(course_copy, tmp_path):
+    """A function whose SOLUTION markers were dropped would reach the starter whole: the leak check,
+    which reads the generated starter module and notebook like every released file, refuses it."""
+    solution = course_copy / "solutions" / "layers" / "layers.py"
+    source = solution.read_text()
+    body = ast.parse(source).body
+    index = next(i for i, n in enumerate(body) if getattr(n, "name", None) == "affine_backward")
+    first, last = body[index].lineno, (body[index + 1].lineno - 1 if index + 1 < len(body) else 10 ** 9)
+    markers = {"# BEGIN SOLUTION", "# END SOLUTION", "# BEGIN PROMPT", "# END PROMPT"}
+    solution.write_text("".join(line for number, line in enumerate(source.splitlines(keepends=True), 1)
+                                if not (first <= number <= last and line.strip() in markers)))
+    with pytest.raises(GraderError, match="would leak secret code") as refused:
+        api.release(output=tmp_path / "out", assignments=["layers"], course=course_copy)
+    for starter_file in ("layers.py", "layers.ipynb"):
+        assert f"\n  {starter_file}: code of solutions/layers/layers.py: " in str(refused.value)
 
 
 def test_hidden_test_code_in_the_handout_is_refused(course_copy, tmp_path):
@@ -260,13 +301,14 @@ def test_grade_release_cli_writes_and_refuses_to_overwrite_without_force(tmp_pat
     assert first.exit_code == 0, first.output
     assert "no solution or hidden-test code found" in first.output
     again = runner.invoke(main, ["release", "-a", "layers", "-o", str(tmp_path), "--course", str(REPO)])
-    assert again.exit_code == 1 and "already exists" in again.output
+    assert again.exit_code == 2 and "already exists" in again.output
     (tmp_path / "layers" / "stale.txt").write_text("old")
     forced = runner.invoke(main, ["release", "-a", "layers", "-o", str(tmp_path), "--course", str(REPO),
                                   "--force", "--requirement", "nngrade @ git+https://example.org/nngrade@v0.1.0"])
     assert forced.exit_code == 0, forced.output
     assert not (tmp_path / "layers" / "stale.txt").exists()
     assert (tmp_path / "layers" / "requirements.txt").read_text().strip().endswith("@v0.1.0")
+    assert not (tmp_path / "layers" / "wheels").exists()  # the course's own install line: no wheel
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -278,7 +320,7 @@ def test_the_public_rubric_records_the_sha256_of_every_released_file_the_public_
     module = course.load(REPO, assignment).module
     students = {f"{module}.py", "README.md", "requirements.txt", release.PUBLIC_RUBRIC}
     loadable = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix != ".ipynb"
-                      and p.relative_to(folder).as_posix() not in students)
+                      and p.relative_to(folder).as_posix() not in students | {f"wheels/{WHEEL_NAME}"})
     assert any(p.parent.name == "tests" for p in loadable)
     assert document["released_sha256"] == {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
                                            for p in loadable}
@@ -397,19 +439,18 @@ def test_a_broken_release_json_is_refused_with_where_it_is_wrong(course_copy, tm
         api.release(output=tmp_path / "out", assignments=["layers"], course=course_copy)
 
 
-def _plant(kind: str, folder, line: str) -> None:
-    """Put one line of code into one kind of released file of an assignment folder."""
+def _plant(kind: str, root, line: str) -> None:
+    """Put one line of code into one kind of released file of the layers assignment: the starter
+    module and notebook through the annotated solution they are generated from."""
+    folder, solution = root / "assignments" / "layers", root / "solutions" / "layers" / "layers.py"
     if kind == "handout":
         readme = folder / "README.md"
         readme.write_text(readme.read_text() + f"\n\nIn matrix form:\n\n    {line}\n")
-    elif kind == "starter":
-        starter = next(p for p in folder.glob("*.py"))
-        starter.write_text(starter.read_text() + f"\n\ndef _hint(dout, x_flat):\n    {line}\n    return dw\n")
-    elif kind == "notebook":
-        path = next(folder.glob("*.ipynb"))
-        notebook = nbformat.read(path, as_version=4)
-        notebook.cells.append(nbformat.v4.new_markdown_cell(f"Hint: `{line}`"))
-        nbformat.write(notebook, path)
+    elif kind == "starter":  # code outside the SOLUTION markers: the starter module (and notebook) get it
+        solution.write_text(solution.read_text() + f"\n\ndef _hint(dout, x_flat):\n    {line}\n    return dw\n")
+    elif kind == "notebook":  # a NOTEBOOK cell: the starter notebook, and only it, gets it
+        solution.write_text(solution.read_text() + f"\n\n# BEGIN NOTEBOOK\n# %% [markdown]\n# Hint: `{line}`\n"
+                                                    "# END NOTEBOOK\n")
     else:
         test = next((folder / "tests").glob("test_*.py"))
         test.write_text(test.read_text() + f"\n\ndef _expected(dout, x_flat):\n    {line}\n    return dw\n")
@@ -420,15 +461,151 @@ def test_one_line_of_a_reference_backward_pass_in_any_released_file_is_refused(c
     """Deriving the matrix form is the exercise: no released file may hand it out, public tests
     included, even a single line of it."""
     solution = (course_copy / "solutions" / "layers" / "layers.py").read_text()
-    line = next(line for line in release.graded_lines(solution) if line.startswith("dw ="))
-    _plant(kind, course_copy / "assignments" / "layers", line)
+    line = next(line for line in leak.graded_lines(solution) if line.startswith("dw ="))
+    _plant(kind, course_copy, line)
     with pytest.raises(GraderError, match=r"a line of solutions/layers/layers\.py's backward pass or update rule"):
         api.release(output=tmp_path / "out", assignments=["layers"], course=course_copy)
 
 
 def test_an_update_rule_line_in_a_public_test_is_refused_and_forward_formulas_are_not():
     solution = (REPO / "solutions" / "optim" / "optim.py").read_text()
-    lines = release.graded_lines(solution)
+    lines = leak.graded_lines(solution)
     assert any("beta1 ** t" in line for line in lines)  # Adam's bias correction
     assert not any(line.startswith(("out =", "n = x.shape")) for line in
-                   release.graded_lines((REPO / "solutions" / "layers" / "layers.py").read_text()))
+                   leak.graded_lines((REPO / "solutions" / "layers" / "layers.py").read_text()))
+
+
+# -- the grader's own wheel: students install exactly the grader the release pins, offline ----------
+
+def read_record(archive):
+    info = next(n for n in archive.namelist() if n.endswith(".dist-info/RECORD"))
+    return info, list(csv.reader(archive.read(info).decode().splitlines()))
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_a_release_holds_the_graders_own_wheel_and_its_requirements_point_at_it(built, assignment):
+    folder = built[0] / assignment
+    shipped = folder / "wheels" / WHEEL_NAME
+    assert shipped.read_bytes() == wheel.build().data  # this grader, built the same way byte for byte
+    # pip resolves a path in a requirements file against the working directory: the student's is this folder.
+    assert f"./wheels/{WHEEL_NAME}" in (folder / "requirements.txt").read_text().splitlines()
+    assert not any(line.startswith("nngrade") for line in (folder / "requirements.txt").read_text().splitlines())
+    assert f"wheels/{WHEEL_NAME}" in next(r for r in built[1] if r.assignment == assignment).files
+
+
+def test_the_wheels_record_matches_its_files_and_it_holds_only_the_installed_grader_package(built):
+    data = (built[0] / "layers" / "wheels" / WHEEL_NAME).read_bytes()
+    info = f"nngrade-{__version__}.dist-info"
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+        record_name, rows = read_record(archive)
+        assert record_name == f"{info}/RECORD" and names[-1] == record_name
+        assert [row[0] for row in rows] == names and rows[-1] == [record_name, "", ""]
+        for path, digest, size in rows[:-1]:
+            member = archive.read(path)
+            assert digest == "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(member).digest()).rstrip(b"=").decode()
+            assert int(size) == len(member)
+        assert {i.date_time for i in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}  # reproducible
+        package = Path(grader_package.__file__).parent
+        installed = {f"grader/{p.relative_to(package).as_posix()}": p.read_bytes() for p in package.rglob("*")
+                     if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo")}
+        assert {n: archive.read(n) for n in names if n.startswith("grader/")} == installed
+        assert sorted(n for n in names if not n.startswith("grader/")) == sorted(
+            f"{info}/{n}" for n in ("METADATA", "WHEEL", "entry_points.txt", "RECORD"))
+        metadata = archive.read(f"{info}/METADATA").decode()
+        assert "Name: nngrade" in metadata and f"Version: {__version__}" in metadata
+        assert "Requires-Dist: numpy" in metadata
+        assert "Tag: py3-none-any" in archive.read(f"{info}/WHEEL").decode()
+        assert "grade = grader.cli:main" in archive.read(f"{info}/entry_points.txt").decode()
+        secrets = {p.read_bytes() for p in list(REPO.glob("solutions/**/*")) + list(REPO.glob("rubrics/**/*"))
+                   if p.is_file()}
+        assert not any(archive.read(n) in secrets for n in names)  # no file of solutions/ or rubrics/
+        assert not any(n.rsplit("/", 1)[-1] in {p.name for p in REPO.glob("solutions/**/*.py")} for n in names)
+
+
+def copy_grader_package(tmp_path, monkeypatch):
+    """A copy of the grader package for the release to build its wheel from (the installed metadata stays)."""
+    package = tmp_path / "site" / "grader"
+    shutil.copytree(Path(grader_package.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(wheel, "package_folder", lambda: package)
+    return package
+
+
+def test_solution_code_that_reached_the_grader_package_is_caught_in_its_wheel(course_copy, tmp_path, monkeypatch):
+    package = copy_grader_package(tmp_path, monkeypatch)
+    shutil.copyfile(course_copy / "solutions" / "layers" / "layers.py", package / "helpers_done.py")
+    where = f"wheels/{WHEEL_NAME} > grader/helpers_done.py: code of solutions/layers/layers.py"
+    with pytest.raises(GraderError, match=re.escape(where)):
+        api.release(output=tmp_path / "out", assignments=["layers"], course=course_copy)
+    assert not (tmp_path / "out" / "layers").exists()
+
+
+def test_a_grader_wheel_holding_a_file_the_leak_check_cannot_read_is_refused(course_copy, tmp_path, monkeypatch):
+    package = copy_grader_package(tmp_path, monkeypatch)
+    (package / "weights.bin").write_bytes(b"\0\1\2" * 100)
+    with pytest.raises(GraderError, match=rf"cannot read.*\n  wheels/{re.escape(WHEEL_NAME)} > grader/weights\.bin"):
+        api.release(output=tmp_path / "out", assignments=["layers"], course=course_copy)
+
+
+def test_a_course_whose_secret_folders_overlap_the_grader_package_is_refused(course_copy, tmp_path, monkeypatch):
+    monkeypatch.setattr(wheel, "package_folder", lambda: course_copy / "solutions" / "grader")
+    with pytest.raises(GraderError, match=r"lie one inside the other.*nothing was written"):
+        api.release(output=tmp_path / "out", assignments=["layers"], course=course_copy)
+
+
+def test_hidden_test_plumbing_the_grader_holds_is_no_leak_but_solution_code_it_holds_is(course_copy, tmp_path):
+    """The grader is public (every release ships it): code a hidden test shares with it is plumbing,
+    as with public tests. Reference-solution code is a leak wherever it is, the grader included."""
+    helper = ("def compare_all(before, after, *, name):\n    for key in sorted(before):\n"
+              "        check_unchanged(before[key], after[key], name=f'{name}[{key}]')\n"
+              "        assert key in after, f'{name} lost {key}'\n")
+    hidden = next(course_copy.glob("rubrics/layers/tests/test_*.py"))
+    hidden.write_text(hidden.read_text() + "\n\n" + helper)
+    folder = tmp_path / "release"
+    folder.mkdir()
+    (folder / "notes.md").write_text("```python\n" + helper + "```\n")
+    assert leak.inspect(folder, course_copy).leaks  # a hidden test's code, not the grader's
+    assert leak.inspect(folder, course_copy, grader_code=(helper,)).leaks == []
+    solution = (course_copy / "solutions" / "layers" / "layers.py").read_text()
+    (folder / "notes.md").write_text(solution)
+    assert leak.inspect(folder, course_copy, grader_code=(solution,)).leaks  # never exempt
+
+
+def dependencies_without_the_grader(tmp_path):
+    """A folder showing the test environment's installed packages (numpy, pytest, click, pip...)
+    but not its grader, so that only the release's wheel can provide ``nngrade``."""
+    folder = tmp_path / "dependencies"
+    folder.mkdir()
+    for site in dict.fromkeys([sysconfig.get_path("purelib"), sysconfig.get_path("platlib")]):
+        for entry in Path(site).iterdir():
+            if not entry.name.lower().startswith(("nngrade", "__editable__", "grader")) \
+                    and not (folder / entry.name).exists():
+                (folder / entry.name).symlink_to(entry)
+    return folder
+
+
+def test_students_install_the_released_grader_offline_and_get_a_working_grade_command(built, tmp_path):
+    """pip installs the grader from the release's own wheel with no index; the dependencies
+    (numpy, pytest, click...) are the test environment's, made visible to the new venv by a .pth file."""
+    target = tmp_path / "venv"
+    venv.create(target, with_pip=False, symlinks=True)  # pip, like numpy, comes through the .pth file
+    python = target / "bin" / "python"
+    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    Path(site, "test_environment.pth").write_text(f"{dependencies_without_the_grader(tmp_path)}\n")
+    folder = built[0] / "layers"
+    install = subprocess.run([python, "-m", "pip", "install", "--no-index", "--disable-pip-version-check",
+                              "-r", "requirements.txt"], cwd=folder, capture_output=True, text=True, timeout=120)
+    assert install.returncode == 0, install.stdout + install.stderr
+    assert "Successfully installed nngrade" in install.stdout, install.stdout
+    grade = target / "bin" / "grade"
+    version = subprocess.run([grade, "--version"], capture_output=True, text=True, timeout=60)
+    assert version.returncode == 0 and __version__ in version.stdout, version.stdout + version.stderr
+    probe = ("import grader, hashlib; from grader import wheel; print(grader.__file__); print(wheel.fingerprint()); "
+             "print(hashlib.sha256(wheel.build().data).hexdigest())")
+    where, fingerprint, rebuilt = subprocess.run([python, "-c", probe], capture_output=True, text=True, check=True,
+                                                 cwd=tmp_path).stdout.split()
+    assert Path(where).resolve().is_relative_to(target.resolve())  # the wheel's grader, not the test's
+    assert fingerprint == json.loads((folder / release.PUBLIC_RUBRIC).read_text())["grader"]["fingerprint"]
+    # The installed grader builds the very wheel it came from: what `grade local` compares is what was shipped.
+    assert rebuilt == hashlib.sha256((folder / "wheels" / WHEEL_NAME).read_bytes()).hexdigest()
