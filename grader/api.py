@@ -15,16 +15,16 @@ from pathlib import Path
 from grader import course as course_module
 from grader import grading, sandbox
 from grader import result as result_module
-from grader.failure import GraderError
+from grader.error import GraderError, UsageError
 from grader.limits import DEFAULT_LIMITS, Limits
 from grader.plugin import GradingPlugin
 
 DEFAULT_SANDBOX = "auto"
 
-
-class UsageError(ValueError):
-    """The operator asked for something that cannot be graded (a path that does not exist, a
-    timeout of 0): nothing is graded and no result is written. The CLI exits 2 with the message."""
+# UsageError (grader.error): the operator asked for something that cannot be graded (a path that
+# does not exist, a timeout of 0): nothing is graded and no result is written; the CLI exits 2.
+__all__ = ["UsageError", "run", "validate", "batch", "batch_classes", "class_folders", "audit", "local", "release",
+           "starter", "new"]
 
 
 def check_limits(limits: Limits) -> None:
@@ -120,6 +120,7 @@ def validate(*, assignment: str, course: Path | None = None, limits: Limits = DE
     run_seed = new_seed() if seed is None else seed
     runs = [("reference solution gets full marks", graded.solution, True, run_seed + k) for k in range(max(1, seeds))]
     runs.append(("starter gets zero", graded.starter, False, run_seed))
+    checks.append(_check_starter(graded))
     reference_failures: list[str] = []
     for label, path, want_full, one_seed in runs:
         if not path.is_file():
@@ -156,6 +157,14 @@ def validate(*, assignment: str, course: Path | None = None, limits: Limits = DE
     return checks
 
 
+def _check_starter(graded: course_module.Assignment) -> Check:
+    from grader import starter as starter_module
+
+    problems = starter_module.check(graded)
+    return Check("starter is generated from the solution", not problems,
+                 "\n    ".join(problems) if problems else "module and notebook up to date")
+
+
 def _check_items_tested(graded: course_module.Assignment) -> list[Check]:
     plugin = GradingPlugin(student=None, reference=None, seed=0, item_ids={i.id for i in graded.rubric.items})
     files = graded.test_files()
@@ -183,7 +192,8 @@ def _check_items_tested(graded: course_module.Assignment) -> list[Check]:
 def batch(*, submissions: Path, assignment: str, output: Path, course: Path | None = None,
           jobs: int | None = None, resume: bool = False, limits: Limits = DEFAULT_LIMITS,
           sandbox_backend: str = DEFAULT_SANDBOX, secret_file: Path | None = None,
-          dask_address: str | None = None, force: bool = False, on_start=None, on_progress=None):
+          dask_address: str | None = None, force: bool = False, feedback: bool = False, on_start=None,
+          on_progress=None):
     """Grade every submission of an LMS download into ``output``; see :mod:`grader.batch`.
 
     ``jobs`` defaults to the number of cores. Without a course secret (``secret_file``
@@ -192,24 +202,95 @@ def batch(*, submissions: Path, assignment: str, output: Path, course: Path | No
     (:class:`grader.batch.OutputInUse`) unless ``force``, which first removes the batch
     outputs it holds (``results/``, ``resume/``, ``grades.csv``, ``summary.json``,
     ``report.html``, ``changes.csv``). A download in which no submission is found raises
-    :class:`grader.layout.LayoutError` before anything is written.
+    :class:`grader.layout.LayoutError` before anything is written. ``feedback``: also write
+    each student's feedback (see :func:`grader.batch.run`).
     """
-    from grader import batch as batch_module
-
     _check_exists(submissions, "the submissions")
     check_limits(limits)
     root = course_module.find_root(course)
     backend = sandbox.choose_backend(sandbox_backend)
+    return _grade_class(submissions=Path(submissions), assignment=assignment, output=Path(output), root=root,
+                        jobs=jobs, resume=resume, limits=limits, backend=backend, secret=_course_secret(secret_file),
+                        dask_address=dask_address, force=force, feedback=feedback, on_start=on_start,
+                        on_progress=on_progress)
+
+
+def batch_classes(*, submissions: Path, output: Path, course: Path | None = None, jobs: int | None = None,
+                  resume: bool = False, limits: Limits = DEFAULT_LIMITS, sandbox_backend: str = DEFAULT_SANDBOX,
+                  secret_file: Path | None = None, dask_address: str | None = None, force: bool = False,
+                  feedback: bool = False, on_class=None, on_summary=None, on_start=None, on_progress=None) -> dict:
+    """Grade a folder of classes: each subfolder of ``submissions`` is named after an assignment
+    of the course and holds that assignment's download; it is graded as :func:`batch` grades
+    one, into ``output/<assignment>/``. Returns {assignment: summary}, in name order.
+
+    :class:`UsageError` before anything is graded if ``submissions`` is not a folder of classes
+    (no subfolder, or a subfolder named after no assignment: a misspelt class is not skipped).
+    The course secret is read, and its absence warned about, once for the whole run.
+    ``on_class(assignment, folder, outdir)`` is called before each class,
+    ``on_summary(assignment, summary)`` after it; ``on_start`` and ``on_progress`` as in :func:`batch`."""
+    _check_exists(submissions, "the submissions")
+    check_limits(limits)
+    root = course_module.find_root(course)
+    classes = class_folders(submissions=Path(submissions), course=root)
+    backend = sandbox.choose_backend(sandbox_backend)
+    secret = _course_secret(secret_file)
+    summaries = {}
+    for name, folder in classes.items():
+        outdir = Path(output) / name
+        if on_class is not None:
+            on_class(name, folder, outdir)
+        summaries[name] = _grade_class(submissions=folder, assignment=name, output=outdir, root=root, jobs=jobs,
+                                       resume=resume, limits=limits, backend=backend, secret=secret,
+                                       dask_address=dask_address, force=force, feedback=feedback,
+                                       on_start=on_start, on_progress=on_progress)
+        if on_summary is not None:
+            on_summary(name, summaries[name])
+    return summaries
+
+
+def class_folders(*, submissions: Path, course: Path | None = None) -> dict[str, Path]:
+    """{assignment: folder} of a folder of classes (hidden folders and files such as a README
+    are ignored); :class:`UsageError` if ``submissions`` is not one."""
+    root = course_module.find_root(course)
+    known = course_module.names(root)
+    hint = "give the assignment (-a) to grade it as one class"
+    if not Path(submissions).is_dir():
+        raise UsageError(f"{submissions} is not a folder of classes (one subfolder per assignment): {hint}")
+    folders = sorted(p for p in Path(submissions).iterdir()
+                     if p.is_dir() and not p.name.startswith((".", "__")))
+    unknown = [p.name for p in folders if p.name not in known]
+    if not folders or len(unknown) == len(folders):
+        raise UsageError(f"{submissions} is not a folder of classes: no subfolder is named after an assignment of "
+                         f"the course at {root} (known: {', '.join(known) or 'none'}); {hint}")
+    if unknown:
+        raise UsageError(f"{submissions}: {', '.join(unknown)} named after no assignment of the course at {root} "
+                         f"(known: {', '.join(known)}); in a folder of classes every subfolder is one; rename or "
+                         "move it (nothing was graded)")
+    return {p.name: p for p in folders}
+
+
+def _course_secret(secret_file: Path | None) -> bytes:
+    """The course secret for per-student seeds; without one, a warning (once per call) and b""."""
+    from grader import batch as batch_module
+
     secret = batch_module.read_secret(secret_file)
     if secret is None:
         warnings.warn(f"no course secret (set ${batch_module.SECRET_ENV} or --secret-file): per-student "
-                      "seeds can be predicted by anyone who knows this rule", BatchWarning, stacklevel=2)
+                      "seeds can be predicted by anyone who knows this rule", BatchWarning, stacklevel=3)
         secret = b""
-    return batch_module.run(submissions=Path(submissions), assignment=assignment, outdir=Path(output),
-                            course_root=root, limits=limits, backend=backend,
-                            workers=jobs or os.cpu_count() or 1, resume=resume, secret=secret,
-                            dask_address=dask_address, force=force, on_start=on_start,
-                            on_progress=on_progress)
+    return secret
+
+
+def _grade_class(*, submissions: Path, assignment: str, output: Path, root: Path, jobs: int | None, resume: bool,
+                 limits: Limits, backend: str, secret: bytes, dask_address: str | None, force: bool,
+                 feedback: bool, on_start, on_progress):
+    from grader import batch as batch_module
+
+    extra = {"feedback": True} if feedback else {}  # a keyword grader.batch.run gains with the feedback files
+    return batch_module.run(submissions=submissions, assignment=assignment, outdir=output, course_root=root,
+                            limits=limits, backend=backend, workers=jobs or os.cpu_count() or 1, resume=resume,
+                            secret=secret, dask_address=dask_address, force=force, on_start=on_start,
+                            on_progress=on_progress, **extra)
 
 
 def audit(*, assignment: str, course: Path | None = None, output: Path | None = None, jobs: int | None = None,
@@ -272,9 +353,32 @@ def release(*, output: Path, assignments: list[str] | None = None, course: Path 
     """Write what students get for each assignment (default: all) under ``output``;
     refuse if any of it holds solution or hidden-test code (archive members and compressed
     files included), or an archive or binary file that ``release.json`` at the course root
-    does not list. See :mod:`grader.release`."""
+    does not list. Without ``requirement`` (the grader's install line), each release holds the
+    grader's own wheel and its requirements.txt points at it. See :mod:`grader.release`."""
     from grader import release as release_module
 
     root = course_module.find_root(course)
     return release_module.build(root=root, names=assignments, output=Path(output), force=force,
-                                requirement=requirement or release_module.DEFAULT_REQUIREMENT)
+                                requirement=requirement or None)
+
+
+def starter(*, assignment: str, course: Path | None = None, check: bool = False) -> list:
+    """Write the starter of ``assignment`` (module and notebook, generated from the reference
+    solution; see :mod:`grader.starter`) and return the paths written. With ``check``, write
+    nothing and return the problems found (a starter out of date with its solution...), one
+    sentence each: none means the starter is what the solution gives."""
+    from grader import starter as starter_module
+
+    graded = course_module.load(course_module.find_root(course), assignment)
+    return starter_module.check(graded) if check else starter_module.write(graded)
+
+
+def new(*, name: str, course: Path | None = None) -> list[Path]:
+    """Create the skeleton of a new assignment ``name`` in the course (see :mod:`grader.scaffold`):
+    the paths written. Nothing is overwritten: an assignment that exists is refused."""
+    from grader import scaffold
+    from grader import starter as starter_module
+
+    root = course_module.find_root(course)
+    written = scaffold.create(root=root, name=name)
+    return written + starter_module.write(course_module.load(root, name))

@@ -9,7 +9,7 @@ import zipfile
 import pytest
 from conftest import REFERENCE, REPO, SHORT_LIMITS, STARTER, feedback, full_marks, scores, stage_fixture
 
-from grader import api, result
+from grader import api, course, result, starter
 from grader.failure import GraderError
 
 pytestmark = pytest.mark.filterwarnings("ignore::grader.sandbox.SandboxWarning")
@@ -214,9 +214,9 @@ def _course_with_an_assignment_that_requires_layers(root):
         "    x = rng.standard_normal((3, 4))\n"
         "    check_array(student.double_relu(x), ref.double_relu(x), name='out')\n")
     (root / "solutions" / "net" / "net.py").write_text(
-        "from layers import relu_forward\n\ndef double_relu(x):\n    return 2 * relu_forward(x)[0]\n")
-    (root / "assignments" / "net" / "net.py").write_text(
-        "def double_relu(x):\n    raise NotImplementedError\n")
+        "from layers import relu_forward\n\n\ndef double_relu(x):\n    # BEGIN SOLUTION\n"
+        "    return 2 * relu_forward(x)[0]\n    # END SOLUTION\n")
+    starter.write(course.load(root, "net"))  # assignments/net/net.py and net.ipynb, from the solution
 
 
 def test_an_assignment_can_require_the_students_own_earlier_modules(course_copy, tmp_path):
