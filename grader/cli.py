@@ -163,7 +163,8 @@ def batch(submissions, assignment, output, jobs, resume, force, secret_file, das
         for warning in summary.warnings:
             click.echo("WARNING: " + warning, err=True)
         click.echo((f"{name}: " if name else "") + summary.line())
-        click.echo(f"  wrote {output / name if name else output}/grades.csv, summary.json, report.html and results/")
+        pages = " and feedback/" if feedback else ""
+        click.echo(f"  wrote {output / name if name else output}/grades.csv, summary.json, report.html, results/{pages}")
         if summary.incomplete:
             click.echo("error: " + (f"{name}: " if name else "") + summary.incomplete_line(), err=True)
 

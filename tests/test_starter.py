@@ -121,6 +121,22 @@ def test_each_bundled_starter_is_what_its_solution_generates_and_passes_every_ch
     assert starter.check(bundled[name]) == []
 
 
+def test_grade_starter_check_passes_on_every_bundled_assignment_and_fails_on_a_stale_one(copied):
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    runner = CliRunner()
+    for name in ASSIGNMENTS:
+        result = runner.invoke(main, ["starter", "-a", name, "--check", "--course", str(REPO)])
+        assert result.exit_code == 0, result.output
+    root = copied.root  # a copy of the layers assignment
+    stale = root / "assignments" / "layers" / "layers.py"
+    stale.write_text(stale.read_text() + "\n# edited by hand\n")
+    result = runner.invoke(main, ["starter", "-a", "layers", "--check", "--course", str(root)])
+    assert result.exit_code == 1 and "grade starter -a layers" in result.output
+
+
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_generated_starter_keeps_the_solutions_docstring_and_functions_and_raises_where_marked(bundled, name):
     made = starter.generate(bundled[name])
