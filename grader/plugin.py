@@ -7,7 +7,8 @@ Fixtures (trusted process):
     the submission's function in the sandboxed worker and returns plain data.
 ``ref``
     The reference solution; each call gets deep copies of its arguments, so the
-    reference always sees pristine inputs.
+    reference always sees pristine inputs (a gradient check calls it on one copy of
+    its own instead, checked after: :func:`grader.testing.central_differences`).
 ``rng``
     A ``np.random.Generator`` seeded from the run's seed and the test's id.
 ``seed``
@@ -89,20 +90,33 @@ class Artifacts:
         self.files[name] = payload
 
 
+class ReferenceFunction:
+    """One function of the reference solution, called with deep copies of its arguments: it
+    always sees pristine inputs, and a reference that changes its inputs never changes the test's.
+
+    ``uncopied`` is the function itself, for trusted helpers that call it many times on inputs
+    no test holds: :func:`grader.testing.central_differences` gives it its own copies, and keeps
+    the result only if the reference left them as they were."""
+
+    def __init__(self, name: str, function):
+        self.__name__ = self.__qualname__ = name
+        self.uncopied = function
+
+    def __call__(self, *args, **kwargs):
+        return self.uncopied(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+
+    def __repr__(self) -> str:
+        return f"<reference {self.__name__}>"
+
+
 class Reference:
     """The reference module, called with deep copies of every argument."""
 
     def __init__(self, module: types.ModuleType):
         self._module = module
 
-    def __getattr__(self, name: str):
-        function = getattr(self._module, name)
-
-        def call(*args, **kwargs):
-            return function(*copy.deepcopy(args), **copy.deepcopy(kwargs))
-
-        call.__name__ = name
-        return call
+    def __getattr__(self, name: str) -> ReferenceFunction:
+        return ReferenceFunction(name, getattr(self._module, name))
 
 
 class GradingPlugin:
