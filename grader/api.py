@@ -13,11 +13,10 @@ import warnings
 from pathlib import Path
 
 from grader import course as course_module
-from grader import grading, sandbox
+from grader import sandbox
 from grader import result as result_module
 from grader.error import GraderError, UsageError
 from grader.limits import DEFAULT_LIMITS, Limits
-from grader.plugin import GradingPlugin
 
 DEFAULT_SANDBOX = "auto"
 
@@ -72,6 +71,8 @@ def run(*, submission: Path, assignment: str, course: Path | None = None, output
 
         graded = local_module.course_public_assignment(graded)
     backend = sandbox.choose_backend(sandbox_backend)
+    from grader import grading  # here: pytest and numpy load only for commands that grade
+
     document = grading.grade(assignment=graded, submission=Path(submission),
                              seed=new_seed() if seed is None else seed, limits=limits,
                              backend=backend, include_hidden=not public_only, execute_notebook=execute_notebook,
@@ -104,6 +105,8 @@ def validate(*, assignment: str, course: Path | None = None, limits: Limits = DE
 
     With ``seeds`` > 1 the reference is graded at that many seeds (``seed``, ``seed + 1``, ...):
     hidden tests whose random inputs sometimes fail a correct solution show up here."""
+    from grader import grading
+
     check_limits(limits)
     root = course_module.find_root(course)
     checks: list[Check] = []
@@ -166,6 +169,9 @@ def _check_starter(graded: course_module.Assignment) -> Check:
 
 
 def _check_items_tested(graded: course_module.Assignment) -> list[Check]:
+    from grader import grading
+    from grader.plugin import GradingPlugin
+
     plugin = GradingPlugin(student=None, reference=None, seed=0, item_ids={i.id for i in graded.rubric.items})
     files = graded.test_files()
     if not files:

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import dataclasses
 import hashlib
 import importlib.abc
 import importlib.util
@@ -46,18 +45,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from grader.result import Outcome  # noqa: F401  (re-exported: tests import it from here)
 from grader.failure import GraderError, StudentFailure, escape
-
-
-@dataclasses.dataclass
-class Outcome:
-    """What happened to one test."""
-
-    nodeid: str
-    item: str | None
-    status: str  # "passed", "failed" (student's fault) or "grader_error"
-    message: str = ""
-    printed: str = ""
 
 
 def seed_sequence(seed: int, nodeid: str) -> np.random.SeedSequence:

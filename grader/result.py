@@ -11,13 +11,25 @@ Gradescope's optional ``tags`` per item and a top-level ``visibility`` and
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 from grader import __version__, schema
-from grader.plugin import Outcome
 from grader.rubric import Rubric
 from grader.storage import write_atomically
+
+
+@dataclasses.dataclass
+class Outcome:
+    """What happened to one test."""
+
+    nodeid: str
+    item: str | None
+    status: str  # "passed", "failed" (student's fault) or "grader_error"
+    message: str = ""
+    printed: str = ""
+
 
 # Why: three distinct failures say what is wrong; more bury the first one.
 MAX_MESSAGES = 3

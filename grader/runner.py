@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from grader import course, grading, lifeline
+from grader import course, lifeline
 from grader import result as result_module
 from grader.error import UsageError
 from grader.limits import Limits
@@ -53,6 +53,8 @@ _GRADING_LOCK = threading.Lock()
 
 def grade_job(job: Job) -> dict:
     """Grade one submission (runs in a pool process or on a Dask worker)."""
+    from grader import grading  # here, not at the top: the batch's own process never loads pytest
+
     with _GRADING_LOCK:
         assignment = course.load(Path(job.course_root), job.assignment)
         return grading.grade(assignment=assignment, submission=Path(job.submission), seed=job.seed,

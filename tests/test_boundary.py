@@ -87,6 +87,17 @@ def test_a_worker_for_a_py_submission_does_not_load_the_notebook_reader():
     assert set(loaded["grader"]) == {"grader", "grader.worker", WORKER_ENTRY} | SHARED
 
 
+def test_the_grade_command_loads_pytest_and_the_grading_engine_only_where_it_grades():
+    # The batch's own process hands submissions to pool processes and never runs a test: it does
+    # without pytest and grader.grading (about 150 ms of every `grade` command's start).
+    code = (f"import json, sys; sys.path.insert(0, {str(REPO)!r})\n"
+            "import grader.cli, grader.batch, grader.api\n"
+            "print(json.dumps([m for m in ('pytest', 'grader.grading', 'grader.plugin') if m in sys.modules]))")
+    done = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []
+
+
 def test_the_sandbox_starts_the_worker_by_its_entry_module():
     from grader.limits import DEFAULT_LIMITS
     from grader.sandbox import Sandbox
