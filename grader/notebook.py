@@ -22,15 +22,6 @@ from grader.worker.cells import NotebookProblem, neutralize, read_cells, stateme
 from grader.worker.notebook import EXTENSION
 from grader.workerprocess import WorkerProcess, WorkerTimeout
 
-# Importable from here as before the split into halves (the tests use them): the worker
-# half's reading, planning and running, the report. The trusted side runs none of them
-# on a submission; only the worker does.
-from grader.notebookreport import Note  # noqa: F401
-from grader.worker.definition import Calls as _Calls, bound_names, is_definition  # noqa: F401
-from grader.worker.guard import unbound_hint  # noqa: F401
-from grader.worker.notebook import MAX_UNITS, MODES, import_notebook  # noqa: F401
-from grader.worker.plan import make_plan  # noqa: F401
-
 # Why 2: each restart waits out the import time limit once more; two bound a notebook's
 # import to three times that limit (the fallback from --execute plus one definition that
 # never finishes, or two such definitions), and more are rarely of any use.

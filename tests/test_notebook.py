@@ -12,6 +12,11 @@ import pytest
 from conftest import REPO, SHORT_LIMITS, full_marks, scores
 
 from grader import api, course, notebook
+from grader.notebookreport import Report
+from grader.worker import definition, guard
+from grader.worker import notebook as worker_notebook
+from grader.worker.cells import neutralize
+from grader.worker.plan import make_plan
 
 pytestmark = pytest.mark.filterwarnings("ignore::grader.sandbox.SandboxWarning")
 
@@ -80,9 +85,9 @@ def completed_notebook(assignment):
         if cell.cell_type != "code":
             continue
         lines = cell.source.splitlines()
-        tree = ast.parse(notebook.neutralize(cell.source)[0])  # the starter's `!grade local` cell
+        tree = ast.parse(neutralize(cell.source)[0])  # the starter's `!grade local` cell
         for node in tree.body:
-            defined |= notebook.bound_names(node)
+            defined |= definition.bound_names(node)
             if isinstance(node, ast.Import):
                 imported.update(alias.asname or alias.name for alias in node.names)
         for node in reversed([n for n in tree.body if getattr(n, "name", None) in reference]):
@@ -91,7 +96,7 @@ def completed_notebook(assignment):
         cell.source = "\n".join(lines)
     extra = []
     for node in reference_nodes:
-        if isinstance(node, ast.Expr) or notebook.bound_names(node) <= defined:
+        if isinstance(node, ast.Expr) or definition.bound_names(node) <= defined:
             continue
         loads = [a.value for a in getattr(node.value, "args", []) if isinstance(a, ast.Constant)] \
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) else []
@@ -113,7 +118,7 @@ def notebook_submission(folder, assignment, document):
     graded = course.load(REPO, assignment)
     required = dict(graded.required_modules())
     imported = {alias.name for cell in document.cells if cell.cell_type == "code"
-                for node in ast.parse(notebook.neutralize(cell.source)[0]).body if isinstance(node, ast.Import)
+                for node in ast.parse(neutralize(cell.source)[0]).body if isinstance(node, ast.Import)
                 for alias in node.names}
     for other in ASSIGNMENTS:  # another assignment's module the notebook imports: the student's own copy
         module = course.load(REPO, other).module
@@ -140,7 +145,7 @@ TRAINING_AND_PLOT = [
     ("np.dot??  # help please", "help"),
 ])
 def test_ipython_syntax_at_the_start_of_a_line_is_replaced_and_reported(line, kind):
-    source, notes = notebook.neutralize(f"x = 1\n{line}\ny = 2")
+    source, notes = neutralize(f"x = 1\n{line}\ny = 2")
     assert [(n, k) for n, k, _ in notes] == [(2, kind)]
     assert source.splitlines()[0] == "x = 1" and source.count("\n") == 2
     compile(source, "cell", "exec")
@@ -148,7 +153,7 @@ def test_ipython_syntax_at_the_start_of_a_line_is_replaced_and_reported(line, ki
 
 
 def test_a_cell_magic_blanks_the_rest_of_the_cell_and_keeps_line_numbers():
-    source, notes = notebook.neutralize("%%bash\nrm -rf ~\necho done")
+    source, notes = neutralize("%%bash\nrm -rf ~\necho done")
     assert source == "\n\n" and [(n, k) for n, k, _ in notes] == [(1, "cell_magic")]
 
 
@@ -161,11 +166,11 @@ def test_a_cell_magic_blanks_the_rest_of_the_cell_and_keeps_line_numbers():
     "print('what?')",
 ])
 def test_python_that_only_looks_like_ipython_is_left_alone(source):
-    assert notebook.neutralize(source) == (source, [])
+    assert neutralize(source) == (source, [])
 
 
 def test_a_magic_inside_a_function_becomes_pass_so_the_function_still_compiles():
-    source, notes = notebook.neutralize("def f(x):\n    %time g(x)\n    return x")
+    source, notes = neutralize("def f(x):\n    %time g(x)\n    return x")
     assert source == "def f(x):\n    pass\n    return x" and notes[0][:2] == (2, "magic")
 
 
@@ -188,7 +193,7 @@ def test_a_magic_inside_a_function_becomes_pass_so_the_function_still_compiles()
 def test_what_counts_as_a_definition(statement, runs):
     known = {"np", "EPS", "g"} | set(dir(builtins))
     stmt = ast.parse(statement).body[0]
-    assert notebook.is_definition(stmt, known) is runs
+    assert definition.is_definition(stmt, known) is runs
 
 
 @pytest.mark.parametrize("statement,runs", [
@@ -202,10 +207,10 @@ def test_what_counts_as_a_definition(statement, runs):
 ])
 def test_a_library_call_with_constant_arguments_runs_if_a_function_uses_the_name(statement, runs):
     known = {"np", "make_scale", "helpers"} | set(dir(builtins))
-    calls = notebook._Calls(imported={"np", "helpers"}, student={"make_scale"}, local={"helpers"},
+    calls = definition.Calls(imported={"np", "helpers"}, student={"make_scale"}, local={"helpers"},
                             needed={"SCALE", "EPS", "rng", "N"})
     stmt = ast.parse(statement).body[0]
-    assert notebook.is_definition(stmt, known, calls) is runs
+    assert definition.is_definition(stmt, known, calls) is runs
 
 
 def test_a_constant_from_a_library_call_grades_like_the_py_and_a_skipped_one_is_named(tmp_path):
@@ -227,12 +232,12 @@ def test_a_definition_needing_a_skipped_statement_names_it(tmp_path):
 
 
 def test_a_nameerror_hint_names_the_skipped_statement():
-    plan = notebook.make_plan([(1, "import numpy as np\nfor i in range(3):\n    STEP = i"), (2, "x = 1")],
+    plan = make_plan([(1, "import numpy as np\nfor i in range(3):\n    STEP = i"), (2, "x = 1")],
                               execute=False, path="/nonexistent/layers.ipynb")
     try:
         exec("STEP", {})
     except NameError as exc:
-        hint = notebook.unbound_hint(exc, plan.unbound)
+        hint = guard.unbound_hint(exc, plan.unbound)
     assert hint == ("STEP is set only by cell 1, line 2 (for i in range(3):), which was skipped in "
                     "definitions-only mode: a loop")
 
@@ -256,7 +261,7 @@ def test_a_colab_interact_notebook_scores_full_marks(tmp_path):
 
 
 def test_repeated_skipped_lines_are_listed_once():
-    plan = notebook.make_plan([(1, "import numpy as np\na = f(); b = f(); c = f(); d = f()")],
+    plan = make_plan([(1, "import numpy as np\na = f(); b = f(); c = f(); d = f()")],
                               execute=False, path="/nonexistent/layers.ipynb")
     assert [(n["cell"], n["line"]) for n in plan.skipped] == [(1, 2)]
 
@@ -278,14 +283,14 @@ def test_skipped_statements_of_the_course_starter_notebook_are_not_listed(tmp_pa
 def test_a_report_from_the_worker_is_checked_and_escaped():
     raw = {"mode": "definitions", "skipped": [{"cell": 3, "line": 1, "code": "print('\x1b[2J\u202e')"}],
            "skipped_total": 1, "neutralized": [], "neutralized_total": 0, "failed_imports": [], "problem": None}
-    report = notebook.Report.from_worker(raw)
+    report = Report.from_worker(raw)
     assert "\x1b" not in report.feedback("layers") and "\\x1b" in report.feedback("layers")
     assert "\u202e" not in report.feedback("layers")
     for broken in ({**raw, "mode": "everything"}, {**raw, "skipped": [{"cell": "3", "line": 1, "code": ""}]},
                    {**raw, "problem": {"kind": "score_is_100"}}, {**raw, "skipped_total": -1}, "text", None,
                    {**raw, "failed": [{"cell": 1, "line": 1, "code": "", "kind": "graded_100"}], "failed_total": 1},
                    {**raw, "changed": "all of it", "changed_total": 1}):
-        assert notebook.Report.from_worker(broken) is None
+        assert Report.from_worker(broken) is None
 
 
 # -- grading notebooks end to end --------------------------------------------------
@@ -694,10 +699,10 @@ def test_a_notebook_with_more_definitions_than_can_be_listed_is_refused_with_a_m
     list stays far below the protocol's cap on a message's JSON (here: the worker side alone)."""
     import types
 
-    cells = [code("\n".join(f"X{i} = {i}" for i in range(notebook.MAX_UNITS + 1)))]
+    cells = [code("\n".join(f"X{i} = {i}" for i in range(worker_notebook.MAX_UNITS + 1)))]
     write(tmp_path / "layers.ipynb", cells)
     worker = types.SimpleNamespace(submission_dir=str(tmp_path))
-    reply = notebook.import_notebook(worker, {"module": "layers", "notebook_step": "plan"})
-    report = notebook.Report.from_worker(reply["notebook"])
-    assert report.problem_text("layers") == (f"layers.ipynb has {notebook.MAX_UNITS + 1} top-level definitions (or "
-                                             f"cells, with --execute); at most {notebook.MAX_UNITS} can be graded")
+    reply = worker_notebook.import_notebook(worker, {"module": "layers", "notebook_step": "plan"})
+    report = Report.from_worker(reply["notebook"])
+    assert report.problem_text("layers") == (f"layers.ipynb has {worker_notebook.MAX_UNITS + 1} top-level definitions (or "
+                                             f"cells, with --execute); at most {worker_notebook.MAX_UNITS} can be graded")
