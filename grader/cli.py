@@ -26,12 +26,6 @@ EXIT_BELOW_THRESHOLD = Exit.BELOW_THRESHOLD  # the name tests/test_audit.py uses
 
 INTERRUPT_HINT = "nngrade.interrupt_hint"  # ctx.meta key: what a command's Ctrl-C leaves behind
 
-def _exit_for(exc: Exception) -> tuple[int, str] | None:
-    """(exit code, label) of an exception the CLI reports in one line; None: a bug, shown in full."""
-    if isinstance(exc, GraderError):
-        return exc.exit_code, exc.label
-    return None
-
 
 class Grade(click.Group):
     """The command group that maps exceptions to the exit-code table, once for every command."""
@@ -45,13 +39,9 @@ class Grade(click.Group):
             hint = ctx.meta.get(INTERRUPT_HINT)
             click.echo("\ninterrupted" + (f": {hint}" if hint else ""), err=True)
             ctx.exit(Exit.INTERRUPTED)
-        except Exception as exc:
-            outcome = _exit_for(exc)
-            if outcome is None:
-                raise
-            code, label = outcome
-            click.echo(click.style(f"{label}: ", fg="red", bold=True) + str(exc), err=True)
-            ctx.exit(code)
+        except GraderError as exc:  # any other exception is a bug of the grader: shown in full
+            click.echo(click.style(f"{exc.label}: ", fg="red", bold=True) + str(exc), err=True)
+            ctx.exit(exc.exit_code)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
