@@ -28,6 +28,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import struct
 from typing import Any, BinaryIO, Callable
 
@@ -111,17 +112,50 @@ def encode(value: Any, blobs: list, keep: Callable[[Any], dict] | None = None, d
 
 
 def _npy_bytes(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
     # np.asarray drops ndarray subclasses: only the numbers cross, never behaviour.
     # (Not ascontiguousarray: it would turn a 0-d array into shape (1,).)
-    np.lib.format.write_array(buffer, np.asarray(array), allow_pickle=False)
+    array = np.asarray(array)
+    if array.dtype.kind in PLAIN_DTYPE_KINDS and array.dtype.byteorder in "=|" and array.flags.c_contiguous:
+        # The header numpy writes (format 1.0), built here: write_array costs ~30 µs an array.
+        header = f"{{'descr': '{array.dtype.str}', 'fortran_order': False, 'shape': {array.shape!r}, }}"
+        header += " " * (-(len(header) + 11) % 64) + "\n"
+        return b"".join((_NPY_MAGIC_1_0, struct.pack("<H", len(header)), header.encode("latin1"),
+                         array.tobytes()))
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array, allow_pickle=False)
     return buffer.getvalue()
+
+
+_NPY_MAGIC_1_0 = b"\x93NUMPY\x01\x00"
+# The header _npy_bytes writes for a plain array, read without numpy's literal_eval (~40 µs an array);
+# any other header is read by numpy's own parser.
+_PLAIN_NPY_HEADER = re.compile(rb"\{'descr': '([<|>][biufc][0-9]{1,2})', 'fortran_order': (False|True), "
+                               rb"'shape': \(((?:[0-9]{1,19}, )*(?:[0-9]{1,19},?)?)\), \} *\n")
+
+
+def _read_plain_header(data) -> tuple[tuple, bool, np.dtype, int] | None:
+    """(shape, fortran order, dtype, data offset) of a format 1.0 header in _npy_bytes's form, else None."""
+    if bytes(data[:8]) != _NPY_MAGIC_1_0 or len(data) < 10:
+        return None
+    length = data[8] | (data[9] << 8)
+    match = _PLAIN_NPY_HEADER.fullmatch(bytes(data[10:10 + length])) if length <= NPY_HEADER_BYTES else None
+    if match is None:
+        return None
+    shape = tuple(int(d) for d in match.group(3).split(b",") if d.strip())
+    return shape, match.group(2) == b"True", np.dtype(match.group(1).decode("ascii")), 10 + length
 
 
 def read_npy(data, *, max_bytes: int) -> np.ndarray:
     """Read one ``.npy`` blob (bytes or a memoryview) after checking its header; never unpickles.
 
     Every failure is a :class:`ProtocolError`: whatever the blob holds, it is the sender's fault."""
+    try:
+        plain = _read_plain_header(data)
+    except (TypeError, ValueError) as exc:  # a descr numpy does not know ('<u9')
+        raise ProtocolError(f"malformed .npy header: {exc}") from None
+    if plain is not None:
+        shape, fortran, dtype, offset = plain
+        return _checked_array(data, shape, fortran, dtype, offset, max_bytes)
     fp = io.BytesIO(bytes(data[:NPY_HEADER_BYTES + 16]))  # the header only: the data is not copied here
     try:
         version = np.lib.format.read_magic(fp)
@@ -135,6 +169,10 @@ def read_npy(data, *, max_bytes: int) -> np.ndarray:
         raise
     except Exception as exc:  # malformed header: numpy raises ValueError and friends
         raise ProtocolError(f"malformed .npy header: {exc}") from None
+    return _checked_array(data, shape, fortran, dtype, fp.tell(), max_bytes)
+
+
+def _checked_array(data, shape, fortran: bool, dtype: np.dtype, offset: int, max_bytes: int) -> np.ndarray:
     if dtype.hasobject or dtype.fields or dtype.kind not in PLAIN_DTYPE_KINDS or dtype.subdtype is not None:
         raise ProtocolError(f"array dtype {dtype.str} is not a plain number type")
     if dtype.byteorder not in ("=", "|"):
@@ -151,7 +189,6 @@ def read_npy(data, *, max_bytes: int) -> np.ndarray:
     nbytes = count * dtype.itemsize
     if nbytes > max_bytes:
         raise ProtocolError(f"array of {nbytes} bytes exceeds the limit of {max_bytes} bytes")
-    offset = fp.tell()
     if len(data) - offset != nbytes:
         raise ProtocolError(f"array data has {len(data) - offset} bytes, header promises {nbytes}")
     try:

@@ -469,3 +469,34 @@ def test_blobs_of_an_unpacked_frame_are_views_not_copies():
     frame = pack({"ok": 1}, [b"x" * 1000])
     message, blobs = unpack(bytearray(frame[FRAME_HEADER.size:]))
     assert message == {"ok": 1} and isinstance(blobs[0], memoryview) and bytes(blobs[0]) == b"x" * 1000
+
+
+@pytest.mark.parametrize("array", [np.zeros(()), np.arange(5.0), np.ones((3, 4), np.float32),
+                                   np.zeros((2, 0, 3), bool), np.arange(6).reshape(2, 3).T,
+                                   np.array([1 + 2j]), np.zeros((1,) * 5, np.uint8), np.arange(12.0)[::2]],
+                         ids=["0-d", "1-d", "float32", "empty-bool", "fortran", "complex", "5-d", "strided"])
+def test_arrays_are_written_byte_for_byte_as_numpy_writes_them(array):
+    blobs: list = []
+    protocol.encode(array, blobs)
+    assert bytes(blobs[0]) == npy(array)
+    assert np.load(io.BytesIO(bytes(blobs[0])), allow_pickle=False).tolist() == array.tolist()
+
+
+@pytest.mark.parametrize("descr", ["<f3", "<u9", "|b2", "<c7"])
+def test_a_header_in_the_plain_form_with_a_type_numpy_does_not_know_is_rejected(descr):
+    header = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': (2,), }}"
+    header += " " * (-(len(header) + 11) % 64) + "\n"
+    blob = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + b"\0" * 32
+    with pytest.raises(ProtocolError):
+        _decode({"ndarray": 0}, [blob])
+
+
+def test_a_header_in_another_form_is_read_by_numpys_own_parser_with_the_same_checks():
+    reordered = npy_with_header({"shape": (2,), "fortran_order": False, "descr": "<f8"}, np.arange(2.0).tobytes())
+    assert _decode({"ndarray": 0}, [reordered]).tolist() == [0.0, 1.0]
+    version_2 = io.BytesIO()
+    np.lib.format.write_array(version_2, np.arange(3.0), version=(2, 0))
+    assert _decode({"ndarray": 0}, [version_2.getvalue()]).tolist() == [0.0, 1.0, 2.0]
+    lying = npy_with_header({"shape": (9,), "fortran_order": False, "descr": "<f8"}, np.arange(2.0).tobytes())
+    with pytest.raises(ProtocolError, match="header promises"):
+        _decode({"ndarray": 0}, [lying])
