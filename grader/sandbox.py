@@ -16,7 +16,10 @@ Two backends:
     filter (:mod:`grader.seccomp`) refuses mount, namespace, ptrace, keyring,
     bpf and perf calls. The course's secret folders and any other folder the
     caller names (the batch's input and output) are masked wherever they lie
-    under a bound folder.
+    under a bound folder. By default a worker is forked from the grading process's
+    warm sandbox (:mod:`grader.zygote`: the same namespaces, binds, masks, caps,
+    cgroup and filter, each worker in fresh namespaces of its own) rather than
+    started cold; ``NNGRADE_WARM=0`` starts every worker cold.
 ``subprocess`` (everywhere else: macOS, Windows, Linux without bwrap)
     A plain child process with the same limits (rlimits where the OS has them,
     timeouts, scrubbed environment, capped output) but **no filesystem or network
@@ -64,6 +67,7 @@ BACKENDS = ("auto", "bwrap", "subprocess", "unprivileged")
 # The unprivileged backend's user and group (default: nobody/nogroup on Debian and Ubuntu).
 WORKER_UID_ENV, WORKER_GID_ENV = "NNGRADE_WORKER_UID", "NNGRADE_WORKER_GID"
 DEFAULT_WORKER_ID = 65534
+WARM_ENV = "NNGRADE_WARM"
 # System folders bound read-only into the bwrap sandbox. /etc is not among them:
 # only ETC_FILES are (a grader running as root must not show /etc/shadow or a course kept under /etc).
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64")
@@ -97,6 +101,12 @@ _PROBE = (
     "    except OSError:\n"
     "        pass\n"
     "print(json.dumps(readable))\n")
+
+
+def warm_enabled() -> bool:
+    """Whether bwrap workers are forked from a warm sandbox (default) or each started cold.
+    ``NNGRADE_WARM=0`` turns the warm sandbox off (to compare, or to rule it out)."""
+    return os.environ.get(WARM_ENV, "1") != "0"
 
 
 class SandboxWarning(UserWarning):
@@ -183,8 +193,8 @@ def _probe(python: str, package_parent: str, uid: int, gid: int, hidden: tuple[s
 
 
 
-def _bootstrap(package_parent: str) -> str:
-    return f"import sys; sys.path.insert(0, {package_parent!r}); from grader.worker.server import main; main()"
+def _bootstrap(package_parent: str, entry: str = "server") -> str:
+    return f"import sys; sys.path.insert(0, {package_parent!r}); from grader.worker.{entry} import main; main()"
 
 
 def _mask(path: str) -> list[str]:
@@ -246,8 +256,14 @@ class Sandbox:
         folders = [os.path.realpath(d) for d in SYSTEM_DIRS + ETC_FILES if os.path.exists(d)]
         return folders + list(_python_roots()) + [str(GRADER_PACKAGE)]
 
-    def command(self, workdir: str, *, seccomp_fd: int | None = None) -> tuple[list[str], str, str]:
-        """(argv, submission dir as the worker sees it, workdir as the worker sees it)."""
+    def command(self, workdir: str, *, seccomp_fd: int | None = None,
+                inbox: str | None = None) -> tuple[list[str], str, str]:
+        """(argv, submission dir as the worker sees it, workdir as the worker sees it).
+
+        With ``inbox`` (bwrap only), the command of a warm sandbox (:mod:`grader.zygote`)
+        instead: the same namespaces, binds and masks, but ``inbox`` where the submission
+        would be, no seccomp filter yet (each forked worker installs it) and the fork
+        server where the worker would be."""
         if self.backend == "subprocess":
             argv = [sys.executable, "-I", "-B", "-c", _bootstrap(str(GRADER_PACKAGE.parent))]
             return argv, str(self.submission_dir), workdir
@@ -263,6 +279,11 @@ class Sandbox:
                 # Why: as root, bwrap keeps every capability unless told; with them, student
                 # code remounted the read-only binds read-write and patched the grader.
                 "--cap-drop", "ALL"]
+        if inbox is not None:
+            # Why a user namespace with a uid other than 0: each forked worker maps its own
+            # user namespace from it, and Linux refuses a map of uid 0 without CAP_SETFCAP.
+            argv += ["--unshare-user", "--uid", str(os.geteuid() or DEFAULT_WORKER_ID),
+                     "--gid", str(os.getegid() or DEFAULT_WORKER_ID)]
         if seccomp_fd is not None:
             argv += ["--seccomp", str(seccomp_fd)]
         for system_dir in SYSTEM_DIRS + ETC_FILES:
@@ -281,14 +302,15 @@ class Sandbox:
                 argv += _mask(hidden)
         for root in roots:
             argv += ["--ro-bind", root, root]
-        argv += ["--ro-bind", str(GRADER_PACKAGE), "/nngrade/grader",
-                 "--ro-bind", str(self.submission_dir), "/submission",
-                 "--size", str(self.limits.scratch_bytes), "--tmpfs", "/scratch"]
+        argv += ["--ro-bind", str(GRADER_PACKAGE), "/nngrade/grader"]
+        argv += (["--ro-bind", inbox, "/inbox", "--dir", "/submission"] if inbox is not None
+                 else ["--ro-bind", str(self.submission_dir), "/submission"])
+        argv += ["--size", str(self.limits.scratch_bytes), "--tmpfs", "/scratch"]
         for hidden in masks:
             if any((hidden + "/").startswith(r) for r in late):
                 argv += _mask(hidden)
         argv += ["--chdir", "/scratch",
-                 "--", sys.executable, "-I", "-B", "-c", _bootstrap("/nngrade")]
+                 "--", sys.executable, "-I", "-B", "-c", _bootstrap("/nngrade", "spawn" if inbox else "server")]
         return argv, "/submission", "/scratch"
 
     def masked_paths(self) -> list[str]:
@@ -307,8 +329,15 @@ class Sandbox:
         return sorted(set(masked))
 
     def start(self) -> "WorkerProcess":
+        """A worker for this submission: forked from this process's warm sandbox
+        (:mod:`grader.zygote`) where there is one, else started cold."""
         if self.backend == "unprivileged":
             check_unprivileged(tuple(str(p) for p in self.hidden_paths if p.exists()))
+        if self.backend == "bwrap" and warm_enabled():
+            from grader import zygote  # why here: zygote builds on this module
+            worker = zygote.fork(self)
+            if worker is not None:
+                return worker
         return WorkerProcess(self)
 
 

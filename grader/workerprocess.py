@@ -102,6 +102,10 @@ class WorkerProcess:
         finally:
             if filter_fd is not None:
                 os.close(filter_fd)
+        self._begin(sandbox, submission_dir, workdir)
+
+    def _begin(self, sandbox: Sandbox, submission_dir: str, workdir: str) -> None:
+        """Start the readers of ``self.process``'s pipes and send the init request."""
         self._replies: queue.Queue = queue.Queue()
         # Why: the reader reads one frame per request, so a worker that sends frames nobody
         # asked for holds them in its own pipe, not in the grader's memory.
@@ -216,13 +220,7 @@ class WorkerProcess:
         if not self.dead:
             self.dead = True
             self._permits.release()  # why: a reader waiting for a permit reads the end of the pipe and stops
-            try:
-                if os.name == "posix":
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                else:
-                    self.process.kill()
-            except (ProcessLookupError, PermissionError, OSError):
-                pass
+            self._signal()
             try:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
@@ -235,6 +233,16 @@ class WorkerProcess:
         shutil.rmtree(self._workdir, ignore_errors=True)
 
     close = kill
+
+    def _signal(self) -> None:
+        """SIGKILL the worker's process group (where the OS has them)."""
+        try:
+            if os.name == "posix":
+                os.killpg(self.process.pid, signal.SIGKILL)
+            else:
+                self.process.kill()
+        except (ProcessLookupError, PermissionError, OSError):
+            pass
 
 
 def _close_quietly(stream) -> None:

@@ -109,7 +109,10 @@ def student_code(tmp_path):
 
 
 def worker_processes(marker: str = "grader.worker") -> list[int]:
-    """PIDs (Linux /proc) whose command line contains ``marker``."""
+    """PIDs (Linux /proc) whose command line contains ``marker``, but for this process's warm
+    sandbox itself (it lives between submissions by design; the workers it forks count)."""
+    from grader import zygote
+    resident = zygote.resident_pids()
     found = []
     for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else []:
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
@@ -118,7 +121,7 @@ def worker_processes(marker: str = "grader.worker") -> list[int]:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if marker in cmdline:
+        if marker in cmdline and int(entry.name) not in resident:
             found.append(int(entry.name))
     return found
 

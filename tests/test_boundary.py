@@ -24,6 +24,9 @@ GRADER = REPO / "grader"
 # (a worker importing a .ipynb submission), which between them load every worker module.
 WORKER_ENTRY = "grader.worker.server"
 NOTEBOOK_READER = "grader.worker.notebook"
+# The warm sandbox's fork server and the confinement of the workers it forks (grader.zygote).
+WARM_ENTRY = "grader.worker.spawn"
+WARM_ONLY = frozenset({WARM_ENTRY, "grader.worker.confine"})
 # Modules of the grader the worker shares with the trusted side; they import no other.
 SHARED = frozenset({"grader.protocol", "grader.lifeline"})
 # What the worker never loads: the trusted grader, and what only the trusted side needs
@@ -77,7 +80,15 @@ def fresh_import(*modules: str) -> dict:
 def test_the_worker_with_its_notebook_reader_loads_nothing_of_the_trusted_grader():
     loaded = fresh_import(WORKER_ENTRY, NOTEBOOK_READER)
     assert loaded["never"] == []
-    # Of the grader: the worker package, all of it, and the two shared modules; nothing else.
+    # Of the grader: the worker package (but the warm sandbox's part) and the two shared modules; nothing else.
+    assert set(loaded["grader"]) == {"grader"} | (WORKER_MODULES - WARM_ONLY) | SHARED
+
+
+def test_the_warm_sandbox_loads_the_whole_worker_and_nothing_of_the_trusted_grader():
+    loaded = fresh_import(WARM_ENTRY)
+    # numpy.random (imported once there, so that no forked worker pays for it) loads threading;
+    # no thread is started, and the warm sandbox's forks are single-threaded (checked by unshare).
+    assert loaded["never"] == ["threading"]
     assert set(loaded["grader"]) == {"grader"} | WORKER_MODULES | SHARED
 
 

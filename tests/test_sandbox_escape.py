@@ -7,6 +7,7 @@ Each attack is one fixture under tests/fixtures/layers/, named for what it tries
 import os
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 from conftest import REPO, SHORT_LIMITS, full_marks, needs_bwrap, scores
 
-from grader import api, cgroup, sandbox, seccomp
+from grader import api, cgroup, sandbox, seccomp, zygote
 
 as_root = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="the attack needs root")
 MARKER = "nngrade_escape_marker"
@@ -191,8 +192,16 @@ def test_tmp_and_scratch_are_capped_in_size(student_code):
 def test_nothing_the_worker_writes_to_scratch_reaches_the_host_disk(student_code):
     probe = student_code(TOTALS_PROBE, "bwrap")
     assert probe.fill("/scratch", 16) == 16
-    host_folder = Path(probe._worker._workdir)  # the worker's folder on the host (its cwd outside)
-    assert list(host_folder.iterdir()) == []
+    # The worker's folder on the host: a cold worker's cwd outside (empty), or a warm
+    # worker's inbox folder (which holds only links to its submission's files).
+    host_folder = Path(probe._worker._workdir)
+    warm = isinstance(probe._worker, zygote.WarmWorker)
+    submission = {p.name for p in probe._sandbox.submission_dir.iterdir()} if warm else set()
+    assert {p.name for p in host_folder.rglob("*")} == submission
+    host_tmp_before = set(Path(tempfile.gettempdir()).iterdir())
+    assert probe.fill("/tmp", 16) == 16
+    assert not [p for p in set(Path(tempfile.gettempdir()).iterdir()) - host_tmp_before
+                if p.is_file() and p.stat().st_size >= 1024 * 1024]
 
 
 # The hostile fixtures that write, escape or die in ways that could leave something behind.
