@@ -27,7 +27,9 @@ Helper modules: a hidden test may ``import <name>`` of a course helper module (n
 test file) that sits next to it, ``rubrics/<assignment>/tests/<name>.py``, or at course
 level, ``rubrics/<name>.py`` (see :func:`helper_modules`). They are importable only while
 that assignment's hidden tests run in the trusted process (:func:`importable_helpers`),
-and forgotten after each run, so every run imports them afresh.
+and out of ``sys.modules`` between runs. A process that grades again with unchanged test
+files reuses the test modules and helpers it imported (:mod:`grader.session`): keep no
+state of one run in their globals; fixtures (of every scope) are made anew for each submission.
 """
 
 from __future__ import annotations
@@ -109,7 +111,12 @@ class Reference:
 
 
 class GradingPlugin:
-    """Registered with ``pytest.main(plugins=[...])`` for one submission."""
+    """One submission's grading as pytest sees it: what the fixtures give its tests, and what
+    the hooks report (outcomes, collection errors, the rubric item of each test).
+
+    pytest itself calls a :class:`Relay`, registered once per pytest session
+    (:mod:`grader.session`), which passes every fixture and hook on to the GradingPlugin of
+    the submission being graded now."""
 
     def __init__(self, *, student, reference: types.ModuleType | None, seed: int, item_ids: set[str],
                  observer=None):
@@ -124,38 +131,27 @@ class GradingPlugin:
         self.collected: dict[str, str | None] = {}
         self.attached = Artifacts()
 
-    # -- fixtures -------------------------------------------------------------
-    @pytest.fixture
+    # -- what the fixtures give (declared by Relay) ----------------------------
     def student(self):
         if self._student is None:
             pytest.fail("no submission is being graded (collect-only run)")
         return self._student
 
-    @pytest.fixture
-    def ref(self):
+    def ref(self) -> Reference:
         if self._reference is None:
             raise RuntimeError("the reference solution is not available in this run")
         return Reference(self._reference)
 
-    @pytest.fixture
     def artifacts(self) -> Artifacts:
         return self.attached
 
-    @pytest.fixture
     def seed(self) -> int:
         return self._seed
 
-    @pytest.fixture
-    def rng(self, request) -> np.random.Generator:
-        return np.random.default_rng(seed_sequence(self._seed, request.node.nodeid))
+    def rng(self, nodeid: str) -> np.random.Generator:
+        return np.random.default_rng(seed_sequence(self._seed, nodeid))
 
-    # -- hooks ----------------------------------------------------------------
-    def pytest_configure(self, config):
-        config.addinivalue_line("markers", "item(id): the rubric item this test serves")
-        # Why: outcomes are read from the exception itself; building pytest's traceback
-        # text costs ~25 ms per failing test and nobody reads it.
-        config.option.tbstyle = "no"
-
+    # -- hooks (passed on by Relay) ---------------------------------------------
     def pytest_collectreport(self, report):
         if report.failed:
             self.collection_errors.append(f"{report.nodeid}: {escape(str(report.longrepr), 3000)}")
@@ -168,10 +164,8 @@ class GradingPlugin:
                 item_id = None
             self.collected[test.nodeid] = item_id
 
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item, call):
-        outcome = yield
-        report = outcome.get_result()
+    def pytest_runtest_makereport(self, item, call, report):
+        """The report pytest made of one phase (setup, call, teardown) of a test."""
         item_id = self.collected.get(item.nodeid)
         if item_id is None and call.when == "setup":
             markers = [m.args for m in item.iter_markers("item")]
@@ -223,6 +217,79 @@ class GradingPlugin:
         self.outcomes.append(outcome)
 
 
+class Relay:
+    """The pytest plugin of one pytest session (:mod:`grader.session`), which may grade one
+    submission after another: its fixtures and hooks pass everything on to ``current``, the
+    :class:`GradingPlugin` of the submission being graded now. Every fixture is function-scoped,
+    so no test ever sees an earlier submission's student, reference, seed or artifacts."""
+
+    def __init__(self):
+        self.current: GradingPlugin | None = None
+        self.collection_failed = False  # a test file did not import: such a session is never kept
+
+    # -- fixtures -------------------------------------------------------------
+    @pytest.fixture
+    def student(self):
+        return self.current.student()
+
+    @pytest.fixture
+    def ref(self) -> Reference:
+        return self.current.ref()
+
+    @pytest.fixture
+    def artifacts(self) -> Artifacts:
+        return self.current.artifacts()
+
+    @pytest.fixture
+    def seed(self) -> int:
+        return self.current.seed()
+
+    @pytest.fixture
+    def rng(self, request) -> np.random.Generator:
+        return self.current.rng(request.node.nodeid)
+
+    # -- hooks ----------------------------------------------------------------
+    def pytest_configure(self, config):
+        config.addinivalue_line("markers", "item(id): the rubric item this test serves")
+        # Why: outcomes are read from the exception itself; building pytest's traceback
+        # text costs ~25 ms per failing test and nobody reads it.
+        config.option.tbstyle = "no"
+
+    def pytest_collectreport(self, report):
+        self.collection_failed = self.collection_failed or report.failed
+        self.current.pytest_collectreport(report)
+
+    def pytest_collection_modifyitems(self, items):
+        self.current.pytest_collection_modifyitems(items)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        self.current.pytest_runtest_makereport(item, call, outcome.get_result())
+
+    def pytest_runtest_setup(self, item):
+        self.current.pytest_runtest_setup(item)
+
+    def pytest_runtest_teardown(self, item):
+        self.current.pytest_runtest_teardown(item)
+
+    # A GradingPlugin may have these three (benchmarks/versus.py times the phases with them);
+    # grader.session calls them on every grading, also when it reuses a session.
+    def pytest_sessionstart(self, session):
+        self._pass_on("pytest_sessionstart", session)
+
+    def pytest_collection_finish(self, session):
+        self._pass_on("pytest_collection_finish", session)
+
+    def pytest_sessionfinish(self, session):
+        self._pass_on("pytest_sessionfinish", session)
+
+    def _pass_on(self, hook: str, session) -> None:
+        method = getattr(self.current, hook, None)
+        if method is not None:
+            method(session)
+
+
 # -- helper modules of the hidden tests ------------------------------------------------------
 def helper_modules(hidden_tests: Path) -> dict[str, Path]:
     """{module name: file} of the helper modules the hidden tests in ``hidden_tests``
@@ -260,11 +327,16 @@ class _HelperFinder(importlib.abc.MetaPathFinder):
 
 
 @contextlib.contextmanager
-def importable_helpers(hidden_tests: Path | None):
+def importable_helpers(hidden_tests: Path | None, kept: dict[str, types.ModuleType] | None = None):
     """While active, ``import <name>`` finds the helper modules of ``hidden_tests`` (see
     :func:`helper_modules`); ``None``: none (a run without hidden tests). Afterwards they are
     removed from ``sys.modules`` and no longer importable, so no helper leaks into another
     assignment's run or survives a change of the course.
+
+    ``kept`` ({name: module}, of a session that grades again with test modules it imported
+    earlier, :mod:`grader.session`): those helpers, still those files, are put back into
+    ``sys.modules`` for the run, so a test module and an ``import`` at run time share one
+    module, as in the run that first imported them; every helper loaded by the end is stored in it.
 
     Only the trusted process does this (workers never see ``rubrics/``). A helper named like
     a module Python already finds (``numpy.py``, ``layers.py`` of a loaded reference) would
@@ -277,10 +349,15 @@ def importable_helpers(hidden_tests: Path | None):
     finder = _HelperFinder(modules)
     if modules:
         sys.meta_path.insert(0, finder)
+    for name, module in (kept or {}).items():
+        if name in modules and getattr(module, "__file__", None) == str(modules[name]):
+            sys.modules[name] = module
     try:
         yield modules
     finally:
         if finder in sys.meta_path:
             sys.meta_path.remove(finder)
         for name in modules:
-            sys.modules.pop(name, None)
+            module = sys.modules.pop(name, None)
+            if kept is not None and module is not None:
+                kept[name] = module
