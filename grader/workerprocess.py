@@ -3,14 +3,16 @@
 TRUSTED SIDE, part of the sandbox: :meth:`grader.sandbox.Sandbox.start` builds the
 command (backend, bwrap arguments, masks) and this module starts it, in its own process
 group (and cgroup, where one can be made), with a scrubbed environment. The worker's
-replies are read by a thread, one frame per request, never more than
-``Limits.message_bytes``; its printed output by another, kept up to ``Limits.output_bytes``.
+replies are read in the requesting thread, one frame per request, never more than
+``Limits.message_bytes`` and never past the request's deadline; its printed output by a
+thread of its own, kept up to ``Limits.output_bytes``.
 """
 
 from __future__ import annotations
 
 import os
 import queue
+import select
 import shutil
 import signal
 import subprocess
@@ -36,6 +38,10 @@ class WorkerTimeout(Exception):
 
 class WorkerDied(Exception):
     """The worker process ended or broke the protocol (it has been killed)."""
+
+
+# Replies are read in the requesting thread where pipes can be polled (POSIX).
+_CAN_POLL = hasattr(select, "poll") and hasattr(os, "readv")
 
 
 def worker_environment() -> dict:
@@ -106,28 +112,58 @@ class WorkerProcess:
 
     def _begin(self, sandbox: Sandbox, submission_dir: str, workdir: str) -> None:
         """Start the readers of ``self.process``'s pipes and send the init request."""
-        self._replies: queue.Queue = queue.Queue()
-        # Why: the reader reads one frame per request, so a worker that sends frames nobody
-        # asked for holds them in its own pipe, not in the grader's memory.
-        self._permits = threading.Semaphore(0)
+        self.dead = False
+        # Why read here, not on a thread: a request's answer then wakes the requester directly
+        # (a thread hand-off per call cost ~50 us and, in a Dask worker, a wait for the GIL).
+        # One frame is read per request, so frames nobody asked for stay in the worker's pipe.
+        self._reply_fd = self.process.stdout.fileno()
+        if _CAN_POLL:
+            self._reply_poll = select.poll()
+            self._reply_poll.register(self._reply_fd, select.POLLIN)
+        else:  # Windows: no poll on pipes; a thread reads one frame per request instead
+            self._replies: queue.Queue = queue.Queue()
+            self._permits = threading.Semaphore(0)
+            threading.Thread(target=self._read_replies, daemon=True).start()
         self._output = bytearray()
         self._output_total = 0
         self._output_lock = threading.Lock()
-        threading.Thread(target=self._read_replies, daemon=True).start()
         threading.Thread(target=self._read_output, daemon=True).start()
-        self.dead = False
         self.request({"op": "init", "limits": {**self.limits.for_worker(),
                                                "processes": sandbox.nproc_rlimit()},
                       "submission_dir": submission_dir, "workdir": workdir},
                      timeout=self.limits.start_timeout)
 
-    # -- background readers ---------------------------------------------------
-    # The reader threads own their pipes and close them at EOF. kill() must not close
-    # them under a blocked reader: if a process that escaped the kill (setsid) still
-    # holds the pipe, close() would wait for the reader forever.
+    # -- reading ---------------------------------------------------------------
+    # The output reader thread owns its pipe and closes it at EOF. kill() must not close it
+    # under the blocked reader: if a process that escaped the kill (setsid) still holds the
+    # pipe, close() would wait for the reader forever.
+    def _read_reply(self, deadline: float) -> bytearray | None:
+        """One frame's payload, None at a clean end of the stream; raises TimeoutError at the
+        deadline and ProtocolError for a frame over the limit or cut short."""
+        if not _CAN_POLL:
+            self._permits.release()
+            try:
+                payload = self._replies.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise TimeoutError from None
+            if isinstance(payload, Exception):
+                raise payload
+            return payload
+        head = self._read_exact(protocol.FRAME_HEADER.size, deadline)
+        if head is None:
+            return None
+        (length,) = protocol.FRAME_HEADER.unpack(head)
+        if length > self.limits.message_bytes:
+            raise protocol.ProtocolError(f"message of {length} bytes exceeds the limit of "
+                                         f"{self.limits.message_bytes} bytes")
+        payload = self._read_exact(length, deadline)
+        if payload is None:
+            raise protocol.ProtocolError("stream ended inside a message")
+        return payload
+
     def _read_replies(self) -> None:
         try:
-            while True:
+            while not self.dead:
                 self._permits.acquire()
                 payload = protocol.read_frame(self.process.stdout, max_bytes=self.limits.message_bytes)
                 self._replies.put(payload)
@@ -135,9 +171,25 @@ class WorkerProcess:
                     return
                 payload = None  # why: not held while waiting for the next permit (a frame may be 64 MiB)
         except Exception as exc:  # anything the worker's bytes cause is the worker's fault
-            self._replies.put(exc)
-        finally:
-            _close_quietly(self.process.stdout)
+            self._replies.put(protocol.ProtocolError(str(exc)))
+
+    def _read_exact(self, n: int, deadline: float) -> bytearray | None:
+        # Read into one buffer of the final size: a frame costs its own size in memory, not twice that.
+        buffer = bytearray(n)
+        view, done = memoryview(buffer), 0
+        while done < n:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._reply_poll.poll(max(1, int(left * 1000) + 1)):
+                if time.monotonic() >= deadline:
+                    raise TimeoutError
+                continue
+            got = os.readv(self._reply_fd, [view[done:]])
+            if not got:
+                if done == 0:
+                    return None
+                raise protocol.ProtocolError("stream ended inside a message")
+            done += got
+        return buffer
 
     def _read_output(self) -> None:
         # Why a cap: a print in an infinite loop must not fill the grader's memory;
@@ -172,7 +224,6 @@ class WorkerProcess:
         if self.dead:
             raise WorkerDied("the worker is no longer running")
         try:
-            self._permits.release()
             self.process.stdin.write(protocol.pack(message, blobs or []))
             self.process.stdin.flush()
         except (BrokenPipeError, OSError, ValueError):
@@ -180,16 +231,16 @@ class WorkerProcess:
             raise WorkerDied(self._death_reason()) from None
         deadline = time.monotonic() + timeout
         try:
-            payload = self._replies.get(timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Empty:
+            payload = self._read_reply(deadline)
+        except TimeoutError:
             self.kill()
             raise WorkerTimeout(f"no answer within {timeout:g} s") from None
+        except (protocol.ProtocolError, OSError) as exc:  # anything the worker's bytes cause is its fault
+            self.kill()
+            raise WorkerDied(f"the worker sent a malformed message ({exc})") from None
         if payload is None:
             self.kill()
             raise WorkerDied(self._death_reason())
-        if isinstance(payload, Exception):
-            self.kill()
-            raise WorkerDied(f"the worker sent a malformed message ({payload})")
         try:
             return protocol.unpack(payload, max_json_bytes=self.limits.json_bytes)
         except protocol.ProtocolError as exc:
@@ -219,13 +270,16 @@ class WorkerProcess:
         """Kill the worker and everything it started; safe to call twice."""
         if not self.dead:
             self.dead = True
-            self._permits.release()  # why: a reader waiting for a permit reads the end of the pipe and stops
+            if not _CAN_POLL:
+                self._permits.release()  # why: the reader waiting for a permit reads the end of the pipe and stops
             self._signal()
             try:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass
-            _close_quietly(self.process.stdin)  # stdout and stderr are closed by their readers
+            _close_quietly(self.process.stdin)
+            if _CAN_POLL:  # else its reader thread may still be reading it
+                _close_quietly(self.process.stdout)  # stderr is closed by its reader thread
         if self.cgroup is not None:
             # Why: a process that left the process group (setsid) is still in the cgroup.
             self.cgroup.remove()

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from conftest import BACKENDS, REPO, SHORT_LIMITS, needs_bwrap, worker_processes
 
-from grader import sandbox
+from grader import sandbox, workerprocess
 from grader.failure import StudentCodeError
 from grader.protocol import Handle
 
@@ -225,3 +225,17 @@ def test_bwrap_worker_starts_when_python_and_the_grader_live_under_tmp(tmp_path)
     tmpfs = argv.index("/tmp", argv.index("--tmpfs"))
     binds = [i for i, arg in enumerate(argv) if arg in ("--ro-bind", "--bind")]
     assert all(i > tmpfs for i in binds), "every bind comes after the tmpfs on /tmp"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_where_pipes_cannot_be_polled_a_reader_thread_gives_the_same_answers_timeouts_and_kills(
+        backend, student_code, monkeypatch):
+    """Windows has no poll on pipes: replies are then read by a thread, one frame per request."""
+    monkeypatch.setattr(workerprocess, "_CAN_POLL", False)
+    probe = student_code(PROBE, backend)
+    assert probe.shout(3) == 3 and "x" * 1000 in probe.take_printed()
+    assert probe.slow(0) == 0
+    with pytest.raises(StudentCodeError, match="did not return within"):
+        probe.slow(30)
+    assert probe.shout(1) == 1  # a fresh worker after the kill
+    assert probe.restarts == 1
