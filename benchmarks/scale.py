@@ -42,7 +42,8 @@ The classes are written to a temporary folder before any timing (``--keep`` keep
    cluster for every run, as a standing deployment would), against ``-j 2``. Target: median wall
    dask / pool at most 1.10.
 
-Parts 1 and 3 share their runs: each repeat runs pool N = 100, pool N = 10 and dask N = 100, in an
+Parts 1 and 3 share their runs: each repeat runs pool N = 100, pool N = 10, dask N = 100 and (with part 3)
+dask N = 10, in an
 order rotated from repeat to repeat so that drift favours none. Load from other work inflates every
 time: the 1-minute load average is printed at the start, the end, and over the timed runs.
 
@@ -377,10 +378,11 @@ def main(argv: list[str] | None = None) -> int:
         systems = []
         if "layers" in parts or "dask" in parts:
             systems.append(("pool", n))
-        if "layers" in parts:
+        if "layers" in parts or "dask" in parts:
             systems.append(("pool", small))
         if "dask" in parts:
             systems.append(("dask", n))
+            systems.append(("dask", small))
             if args.warm_cluster:
                 log("starting one Dask LocalCluster (2 workers x 1 thread, processes) for every dask run")
                 cluster = Cluster()
@@ -467,13 +469,15 @@ def main(argv: list[str] | None = None) -> int:
             print(median_line(f"{system} ({command})", walls[system, size], cpus[system, size], size))
 
     pool_n = statistics.median(walls["pool", n]) / n if ("pool", n) in walls else None
-    if "layers" in parts:
-        w_small, w_big = statistics.median(walls["pool", small]), statistics.median(walls["pool", n])
-        slope = (w_big - w_small) / (n - small)
-        fixed = w_small - slope * small
-        print(f"\n  a line through the pool medians at N={small} and N={n}: fixed cost {fixed:.2f} s per run, "
-              f"{slope * 1000:.0f} ms per submission"
-              + ("   (a fixed cost below 0: smaller than the noise)" if fixed < 0 else ""))
+    lines = {}
+    for system in ("pool", "dask"):
+        if (system, small) in walls and (system, n) in walls:
+            w_small, w_big = statistics.median(walls[system, small]), statistics.median(walls[system, n])
+            slope = (w_big - w_small) / (n - small)
+            lines[system] = (w_small - slope * small, slope)
+            print(f"\n  a line through the {system} medians at N={small} and N={n}: fixed cost "
+                  f"{lines[system][0]:.2f} s per run, {slope * 1000:.0f} ms per submission"
+                  + ("   (a fixed cost below 0: smaller than the noise)" if lines[system][0] < 0 else ""))
 
     if classes_run is not None:
         total_students = len(ASSIGNMENTS) * args.students_4x
@@ -521,6 +525,10 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "PASS" if ratio <= TARGET_DASK_RATIO else "FAIL"
         print(f"  {verdict}  dask / pool at N={n}: {ratio:.3f} (median whole-process wall; target <= "
               f"{TARGET_DASK_RATIO:.2f})")
+        if "pool" in lines and "dask" in lines and lines["pool"][1] > 0:
+            print(f"        of which per submission (the lines' slopes): dask / pool {lines['dask'][1] / lines['pool'][1]:.3f}; "
+                  f"fixed cost per run: dask {lines['dask'][0]:.2f} s, pool {lines['pool'][0]:.2f} s (importing "
+                  "distributed and connecting to the scheduler are the CLI's)")
     else:
         print("  not measured: dask / pool" + (f" ({notes[-1]})" if dask_version is None else " (--parts)"))
     return 0
