@@ -701,3 +701,22 @@ def test_every_submitter_of_a_gradescope_group_gets_a_row_and_unmatched_entries_
     written = json.loads((out / "summary.json").read_text())
     assert written["skipped"] == [{"entry": "submission_9", "reason": "not listed in submission_metadata.yml"}]
     assert written["unmatched"]["exceeded"] is True and written["students"] == 2
+
+
+def test_gc_callbacks_are_suspended_while_a_submission_is_graded_and_restored_after():
+    import gc
+
+    from grader import runner
+    calls = []
+
+    def callback(phase, info):
+        calls.append(phase)
+    gc.callbacks.append(callback)
+    try:
+        with runner._without_gc_callbacks():
+            gc.collect()
+            assert calls == []
+        gc.collect()
+        assert calls and callback in gc.callbacks
+    finally:
+        gc.callbacks.remove(callback)
