@@ -11,8 +11,8 @@ inherited writable mount made read-only, no capabilities, no_new_privs, the secc
 filter) before it becomes the worker. So a worker runs in a process no earlier
 submission touched, with the cold worker's caps, limits and masks, in its own cgroup.
 
-One warm sandbox is kept per process, for one sandbox configuration (binds, masks,
-limits): a different one replaces it. Where it cannot start or cannot confine a child
+A process keeps a warm sandbox per sandbox configuration (binds, masks, limits), at most
+:data:`MAX_WARM`, the least recently used closed first. Where it cannot start or cannot confine a child
 (a kernel without nested user namespaces, say), :func:`fork` returns None and the
 sandbox starts workers cold; :func:`unavailable` says why. ``NNGRADE_WARM=0`` turns it off.
 """
@@ -20,6 +20,7 @@ sandbox starts workers cold; :func:`unavailable` says why. ``NNGRADE_WARM=0`` tu
 from __future__ import annotations
 
 import atexit
+import collections
 import json
 import os
 import secrets
@@ -41,13 +42,21 @@ if TYPE_CHECKING:
     from grader.sandbox import Sandbox
 
 _lock = threading.Lock()
-_current: "Zygote | None" = None
+# Why a few: a process grades one sandbox configuration at a time (one class's masks and limits);
+# threads of a Dask worker may grade two at once, and a running worker must not lose its warm
+# sandbox to the other's. Each costs a Python with numpy (~40 MB).
+MAX_WARM = 4
+_zygotes: "collections.OrderedDict[tuple, Zygote]" = collections.OrderedDict()
 _unavailable = ""
 _exit_hook = False
 
 
 class ZygoteFailed(Exception):
-    """The warm sandbox cannot serve (it died, or a child could not be confined)."""
+    """The warm sandbox cannot serve this worker (it died, or could not fork)."""
+
+
+class ConfinementUnavailable(ZygoteFailed):
+    """A child could not be confined: this machine cannot run warm workers at all."""
 
 
 def unavailable() -> str:
@@ -57,45 +66,52 @@ def unavailable() -> str:
 
 def fork(sandbox: "Sandbox") -> "WarmWorker | None":
     """A worker forked from this process's warm sandbox for ``sandbox``, or None (start one cold)."""
-    global _current, _unavailable
+    global _unavailable
     if _unavailable:
         return None
     with _lock:
         try:
             key = Zygote.key_of(sandbox)
-            if _current is not None and (_current.key != key or not _current.alive()):
-                _current.close()
-                _current = None
-            if _current is None:
-                _current = Zygote(sandbox, key)
-            zygote = _current
+            zygote = _zygotes.pop(key, None)
+            if zygote is not None and not zygote.alive():
+                zygote.close()
+                zygote = None
+            if zygote is None:
+                zygote = Zygote(sandbox, key)
+            _zygotes[key] = zygote  # the most recently used last
+            while len(_zygotes) > MAX_WARM:
+                _zygotes.popitem(last=False)[1].close()
         except (OSError, ZygoteFailed, ValueError) as exc:
             _unavailable = f"the warm sandbox did not start: {exc}"
             return None
     try:
         return WarmWorker(zygote, sandbox)
-    except ZygoteFailed as exc:
+    except ConfinementUnavailable as exc:
         _unavailable = str(exc)
         shutdown()
+        return None
+    except ZygoteFailed:  # this warm sandbox broke: the next worker gets a new one
+        with _lock:
+            if _zygotes.get(key) is zygote:
+                del _zygotes[key]
+            zygote.close()
         return None
 
 
 def resident_pids() -> set[int]:
-    """The processes this process's warm sandbox keeps running between workers (bwrap, its
-    PID namespace's init, the fork server), not the workers it forked."""
-    zygote = _current
-    if zygote is None:
-        return set()
-    return {zygote.process.pid, zygote.host_pid} | _ancestors(zygote.host_pid, zygote.process.pid)
+    """The processes this process's warm sandboxes keep running between workers (bwrap, its
+    PID namespace's init, the fork server), not the workers they forked."""
+    found: set[int] = set()
+    for zygote in list(_zygotes.values()):
+        found |= {zygote.process.pid, zygote.host_pid} | _ancestors(zygote.host_pid, zygote.process.pid)
+    return found
 
 
 def shutdown() -> None:
-    """Stop this process's warm sandbox (a new one starts when next needed)."""
-    global _current
+    """Stop this process's warm sandboxes (a new one starts when next needed)."""
     with _lock:
-        if _current is not None:
-            _current.close()
-            _current = None
+        while _zygotes:
+            _zygotes.popitem()[1].close()
 
 
 class Zygote:
@@ -244,7 +260,8 @@ class WarmWorker(WorkerProcess):
         except (WorkerDied, WorkerTimeout) as exc:
             if self.process.wait(timeout=0) == confine.CONFINEMENT_FAILED:
                 output, _ = self.take_output()
-                raise ZygoteFailed(f"the warm sandbox could not confine a worker: {output.strip()[-500:]}") from None
+                raise ConfinementUnavailable(f"the warm sandbox could not confine a worker: "
+                                             f"{output.strip()[-500:]}") from None
             raise WorkerDied(str(exc)) from None
         first = _descendant(host_pid, 1, depth=1, any_pid=True)
         if first is not None:

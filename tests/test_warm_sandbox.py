@@ -243,3 +243,22 @@ def _descends_from(pid: int, ancestor: int) -> bool:
         if pid == ancestor:
             return True
     return False
+
+
+def test_a_worker_keeps_running_while_another_configuration_gets_its_own_warm_sandbox(tmp_path):
+    """Two threads of a Dask worker may grade two classes at once (other masks, other limits)."""
+    (tmp_path / "layers.py").write_text("def f(x):\n    return x + 1\n")
+    first = Sandbox(submission_dir=tmp_path, limits=SHORT_LIMITS, backend="bwrap").start()
+    other_limits = SHORT_LIMITS.replace(tmp_bytes=SHORT_LIMITS.tmp_bytes // 2)
+    second = Sandbox(submission_dir=tmp_path, limits=other_limits, backend="bwrap").start()
+    try:
+        assert isinstance(first, zygote.WarmWorker) and isinstance(second, zygote.WarmWorker)
+        for worker in (first, second):
+            assert worker.request({"op": "import", "module": "layers"}, timeout=10)[0] == {"ok": ["f"]}
+            reply, _ = worker.request({"op": "call", "name": "f", "args": {"list": [1]}, "kwargs": {"dict": []}},
+                                      timeout=10)
+            assert reply == {"ok": 2}
+        assert len(zygote._zygotes) >= 2
+    finally:
+        first.kill()
+        second.kill()
