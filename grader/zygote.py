@@ -5,7 +5,7 @@ TRUSTED SIDE, part of the sandbox (with :mod:`grader.sandbox` and
 the interpreter and numpy's import; a warm sandbox pays that once per process and
 then forks each worker in a few milliseconds. The process inside it,
 :mod:`grader.worker.spawn`, runs no student code: each child it forks confines itself
-(:mod:`grader.worker.confine`: its own user, mount, PID, IPC and UTS namespaces, its
+(:mod:`grader.worker.confine`: its own user, mount, PID, IPC, UTS and network namespaces, its
 one submission at ``/submission``, fresh ``/tmp``, ``/scratch`` and ``/dev/shm``, every
 inherited writable mount made read-only, no capabilities, no_new_privs, the seccomp
 filter) before it becomes the worker. So a worker runs in a process no earlier

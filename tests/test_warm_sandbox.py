@@ -262,3 +262,34 @@ def test_a_worker_keeps_running_while_another_configuration_gets_its_own_warm_sa
     finally:
         first.kill()
         second.kill()
+
+
+NETWORK_PROBE = textwrap.dedent('''
+    import socket
+
+    _server = None
+
+    def listen():
+        global _server
+        _server = socket.socket()
+        _server.bind(("127.0.0.1", 0))
+        _server.listen()
+        own = socket.create_connection(_server.getsockname(), timeout=2)  # its own loopback works
+        own.close()
+        return _server.getsockname()[1]
+
+    def reach(port):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+            return True
+        except OSError:
+            return False
+''')
+
+
+def test_two_submissions_graded_at_once_by_one_warm_sandbox_cannot_talk_over_the_network(warm):
+    listener, other = warm(NETWORK_PROBE), warm(NETWORK_PROBE)
+    assert listener._worker.process.pid != other._worker.process.pid
+    port = listener.listen()
+    assert listener.reach(port) is True
+    assert other.reach(port) is False

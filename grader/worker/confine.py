@@ -9,7 +9,8 @@ cold worker).
 What :func:`enter` gives the child, on top of what bwrap gave the zygote (no network,
 read-only system, the grader and Python, masked secret folders):
 
-* a new user, mount, PID, IPC and UTS namespace of its own (its uid and gid are the
+* a new user, mount, PID, IPC, UTS and network namespace of its own (no network but its
+  own loopback: two submissions graded at once cannot talk to each other) (its uid and gid are the
   zygote's, mapped one to one; it can never map another);
 * in its mount namespace: ``/submission``, a read-only bind of its one submission from
   the zygote's inbox; the inbox itself covered by an empty read-only tmpfs; fresh
@@ -28,14 +29,19 @@ could not make a read-only bind writable again.
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import os
 import re
+import socket
+import struct
 
 CONFINEMENT_FAILED = 121  # exit status of a child that could not be confined (no student code ran)
 
 # <linux/sched.h>
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
-CLONE_NEWUSER, CLONE_NEWPID = 0x10000000, 0x20000000
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
+# <linux/sockios.h>, <net/if.h>: bring the new network namespace's loopback up, as bwrap does.
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 # <linux/mount.h>
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
 MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x2000, 0x4000, 0x40000
@@ -118,6 +124,17 @@ def _mounts(*, writable: bool = False) -> list[str]:
     return points
 
 
+def _loopback_up() -> None:
+    """The new network namespace has only ``lo``, down: up, as bwrap leaves it (no other network)."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            request = struct.pack("16sH14x", b"lo", 0)
+            flags = struct.unpack("16sH14x", fcntl.ioctl(sock, SIOCGIFFLAGS, request))[1]
+            fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP))
+    except OSError as exc:
+        raise ConfinementFailed(f"bringing the loopback interface up: {exc.strerror}") from None
+
+
 def _remount_read_only(point: str) -> None:
     flags = os.statvfs(point).f_flag
     kept = sum(mount_flag for stat_flag, mount_flag in _KEPT_FLAGS if flags & stat_flag)
@@ -128,10 +145,12 @@ def enter(*, submission: str, inbox: str, tmp_bytes: int, scratch_bytes: int) ->
     """New namespaces and the fresh file view described above (the caller then forks the
     PID namespace's first process, which calls :func:`lock`)."""
     uid, gid = os.geteuid(), os.getegid()
-    _check(_c().unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
+    _check(_c().unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET),
+           "unshare")
     _write("/proc/self/setgroups", "deny")
     _write("/proc/self/uid_map", f"{uid} {uid} 1")
     _write("/proc/self/gid_map", f"{gid} {gid} 1")
+    _loopback_up()
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount(submission, "/submission", None, MS_BIND | MS_REC)
     _remount_read_only("/submission")
