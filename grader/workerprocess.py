@@ -116,31 +116,37 @@ class WorkerProcess:
         # Why read here, not on a thread: a request's answer then wakes the requester directly
         # (a thread hand-off per call cost ~50 us and, in a Dask worker, a wait for the GIL).
         # One frame is read per request, so frames nobody asked for stay in the worker's pipe.
+        # The printed output is read in the same loop, while a reply is awaited, and what is left
+        # once it has come: the worker flushes before it replies, so a call's output is all
+        # captured when its answer is (no thread decides which test it is shown under).
         self._reply_fd = self.process.stdout.fileno()
-        if _CAN_POLL:
-            self._reply_poll = select.poll()
-            self._reply_poll.register(self._reply_fd, select.POLLIN)
-        else:  # Windows: no poll on pipes; a thread reads one frame per request instead
-            self._replies: queue.Queue = queue.Queue()
-            self._permits = threading.Semaphore(0)
-            threading.Thread(target=self._read_replies, daemon=True).start()
+        self._output_fd: int | None = self.process.stderr.fileno()
         self._output = bytearray()
         self._output_total = 0
         self._output_lock = threading.Lock()
-        threading.Thread(target=self._read_output, daemon=True).start()
+        self._polling = _CAN_POLL
+        if self._polling:
+            os.set_blocking(self._output_fd, False)
+            self._reply_poll = select.poll()
+            self._reply_poll.register(self._reply_fd, select.POLLIN)
+            self._reply_poll.register(self._output_fd, select.POLLIN)
+        else:  # Windows: no poll on pipes; threads read one frame per request, and the output
+            self._replies: queue.Queue = queue.Queue()
+            self._permits = threading.Semaphore(0)
+            threading.Thread(target=self._read_replies, daemon=True).start()
+            threading.Thread(target=self._read_output, daemon=True).start()
         self.request({"op": "init", "limits": {**self.limits.for_worker(),
                                                "processes": sandbox.nproc_rlimit()},
                       "submission_dir": submission_dir, "workdir": workdir},
                      timeout=self.limits.start_timeout)
 
     # -- reading ---------------------------------------------------------------
-    # The output reader thread owns its pipe and closes it at EOF. kill() must not close it
-    # under the blocked reader: if a process that escaped the kill (setsid) still holds the
-    # pipe, close() would wait for the reader forever.
+    # Where a thread reads the output (Windows), it owns its pipe and closes it at EOF: kill()
+    # must not close it under the blocked reader, or close() could wait for it forever.
     def _read_reply(self, deadline: float) -> bytearray | None:
         """One frame's payload, None at a clean end of the stream; raises TimeoutError at the
         deadline and ProtocolError for a frame over the limit or cut short."""
-        if not _CAN_POLL:
+        if not self._polling:
             self._permits.release()
             try:
                 payload = self._replies.get(timeout=max(0.0, deadline - time.monotonic()))
@@ -159,6 +165,7 @@ class WorkerProcess:
         payload = self._read_exact(length, deadline)
         if payload is None:
             raise protocol.ProtocolError("stream ended inside a message")
+        self._drain_output()
         return payload
 
     def _read_replies(self) -> None:
@@ -179,7 +186,10 @@ class WorkerProcess:
         view, done = memoryview(buffer), 0
         while done < n:
             left = deadline - time.monotonic()
-            if left <= 0 or not self._reply_poll.poll(max(1, int(left * 1000) + 1)):
+            events = self._reply_poll.poll(max(1, int(left * 1000) + 1)) if left > 0 else []
+            if self._output_fd is not None and any(fd == self._output_fd for fd, _ in events):
+                self._drain_output()
+            if not any(fd == self._reply_fd for fd, _ in events):
                 if time.monotonic() >= deadline:
                     raise TimeoutError
                 continue
@@ -191,20 +201,40 @@ class WorkerProcess:
             done += got
         return buffer
 
-    def _read_output(self) -> None:
+    def _drain_output(self, rounds: int = 1 << 30) -> None:
+        """Read what the output pipe holds now (at most ``rounds`` reads), without waiting."""
+        for _ in range(rounds):
+            if self._output_fd is None:
+                return
+            try:
+                chunk = os.read(self._output_fd, 65536)
+            except BlockingIOError:
+                return
+            except OSError:
+                chunk = b""
+            if not chunk:  # the end: nothing writes to it any more
+                self._reply_poll.unregister(self._output_fd)
+                self._output_fd = None
+                return
+            self._keep_output(chunk)
+
+    def _keep_output(self, chunk: bytes) -> None:
         # Why a cap: a print in an infinite loop must not fill the grader's memory;
         # the rest is read and dropped so the worker never blocks on a full pipe.
+        with self._output_lock:
+            self._output_total += len(chunk)
+            room = self.limits.output_bytes - len(self._output)
+            if room > 0:
+                self._output += chunk[:room]
+
+    def _read_output(self) -> None:
         stream = self.process.stderr
         try:
             while True:
                 chunk = stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536)
                 if not chunk:
                     return
-                with self._output_lock:
-                    self._output_total += len(chunk)
-                    room = self.limits.output_bytes - len(self._output)
-                    if room > 0:
-                        self._output += chunk[:room]
+                self._keep_output(chunk)
         except (OSError, ValueError):
             return
         finally:
@@ -212,6 +242,8 @@ class WorkerProcess:
 
     def take_output(self) -> tuple[str, int]:
         """(captured output so far as text, total bytes printed); clears the capture."""
+        if self._polling and not self.dead:
+            self._drain_output()
         with self._output_lock:
             text = self._output.decode("utf-8", errors="replace")
             total = self._output_total
@@ -270,7 +302,7 @@ class WorkerProcess:
         """Kill the worker and everything it started; safe to call twice."""
         if not self.dead:
             self.dead = True
-            if not _CAN_POLL:
+            if not self._polling:
                 self._permits.release()  # why: the reader waiting for a permit reads the end of the pipe and stops
             self._signal()
             try:
@@ -278,8 +310,12 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 pass
             _close_quietly(self.process.stdin)
-            if _CAN_POLL:  # else its reader thread may still be reading it
-                _close_quietly(self.process.stdout)  # stderr is closed by its reader thread
+            if self._polling:  # else its reader threads may still be reading them
+                # Why bounded: a process that escaped the kill may print on forever.
+                self._drain_output(rounds=64)
+                _close_quietly(self.process.stdout)
+                _close_quietly(self.process.stderr)
+                self._output_fd = None
         if self.cgroup is not None:
             # Why: a process that left the process group (setsid) is still in the cgroup.
             self.cgroup.remove()

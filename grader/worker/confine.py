@@ -9,7 +9,7 @@ cold worker).
 What :func:`enter` gives the child, on top of what bwrap gave the zygote (no network,
 read-only system, the grader and Python, masked secret folders):
 
-* a new user, mount, PID, IPC, UTS and network namespace of its own (no network but its
+* a new user, mount, PID, IPC, UTS, cgroup and network namespace of its own (no network but its
   own loopback: two submissions graded at once cannot talk to each other) (its uid and gid are the
   zygote's, mapped one to one; it can never map another);
 * in its mount namespace: ``/submission``, a read-only bind of its one submission from
@@ -38,7 +38,7 @@ import struct
 CONFINEMENT_FAILED = 121  # exit status of a child that could not be confined (no student code ran)
 
 # <linux/sched.h>
-CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x02000000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 # <linux/sockios.h>, <net/if.h>: bring the new network namespace's loopback up, as bwrap does.
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
@@ -145,8 +145,9 @@ def enter(*, submission: str, inbox: str, tmp_bytes: int, scratch_bytes: int) ->
     """New namespaces and the fresh file view described above (the caller then forks the
     PID namespace's first process, which calls :func:`lock`)."""
     uid, gid = os.geteuid(), os.getegid()
-    _check(_c().unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET),
-           "unshare")
+    # The cgroup namespace last joined is the worker's own cgroup (the grader moved C there first).
+    _check(_c().unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET
+                        | CLONE_NEWCGROUP), "unshare")
     _write("/proc/self/setgroups", "deny")
     _write("/proc/self/uid_map", f"{uid} {uid} 1")
     _write("/proc/self/gid_map", f"{gid} {gid} 1")
