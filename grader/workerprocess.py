@@ -165,7 +165,8 @@ class WorkerProcess:
         payload = self._read_exact(length, deadline)
         if payload is None:
             raise protocol.ProtocolError("stream ended inside a message")
-        self._drain_output()
+        # No drain needed here: the worker flushed its output before its answer, so the poll
+        # that saw the answer saw that output too, and _read_exact read it.
         return payload
 
     def _read_replies(self) -> None:
@@ -241,9 +242,8 @@ class WorkerProcess:
             _close_quietly(stream)
 
     def take_output(self) -> tuple[str, int]:
-        """(captured output so far as text, total bytes printed); clears the capture."""
-        if self._polling and not self.dead:
-            self._drain_output()
+        """(captured output so far as text, total bytes printed); clears the capture. (What a
+        call printed was read with its answer, and what is left at a kill by the kill.)"""
         with self._output_lock:
             text = self._output.decode("utf-8", errors="replace")
             total = self._output_total
