@@ -205,7 +205,7 @@ class _ForkedProcess:
 
     def wait(self, timeout: float | None = None) -> int:
         if self.returncode is None:
-            if not select.select([self._status], [], [], timeout)[0]:
+            if not _readable(self._status, timeout):
                 raise subprocess.TimeoutExpired("worker", timeout)
             data = b""
             while chunk := os.read(self._status, 64):
@@ -263,7 +263,11 @@ class WarmWorker(WorkerProcess):
                 raise ConfinementUnavailable(f"the warm sandbox could not confine a worker: "
                                              f"{output.strip()[-500:]}") from None
             raise WorkerDied(str(exc)) from None
-        first = _descendant(host_pid, 1, depth=1, any_pid=True)
+        self._hold_first()
+
+    def _hold_first(self) -> None:
+        """Keep a pidfd of G, C's one child, once it exists (it may also have ended already)."""
+        first = _descendant(self.process.pid, 1, depth=1, any_pid=True)
         if first is not None:
             try:
                 self._pidfds.append(os.pidfd_open(first))
@@ -275,11 +279,7 @@ class WarmWorker(WorkerProcess):
         in the namespace and C reports how G ended. C itself is killed only if it does not
         report (G never came)."""
         if len(self._pidfds) == 1:  # G not known yet: it may have started (or ended) since
-            first = _descendant(self.process.pid, 1, depth=1, any_pid=True)
-            try:
-                self._pidfds.append(os.pidfd_open(first)) if first is not None else None
-            except OSError:
-                pass
+            self._hold_first()
         if len(self._pidfds) > 1:
             _kill(self._pidfds[1])
         try:
@@ -289,7 +289,7 @@ class WarmWorker(WorkerProcess):
                 _kill(self._pidfds[0])
         if self._pidfds:
             # Why wait for C to end: the cgroup is then empty, and removing it needs no kill rounds.
-            select.select([self._pidfds[0]], [], [], 1.0)
+            _readable(self._pidfds[0], 1.0)
 
     def kill(self) -> None:
         super().kill()
@@ -306,6 +306,13 @@ class WarmWorker(WorkerProcess):
             self.cgroup.remove()
             self.cgroup = None
         shutil.rmtree(self._workdir, ignore_errors=True)
+
+
+def _readable(fd: int, timeout: float | None) -> bool:
+    """Whether ``fd`` is readable within ``timeout`` seconds (poll: any descriptor number)."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(None if timeout is None else max(0, int(timeout * 1000))))
 
 
 def _kill(pidfd: int) -> None:
